@@ -1,0 +1,3 @@
+from counterpoint.cli.main import app
+
+app()

@@ -1,0 +1,158 @@
+"""The one translation from core errors and request problems to MEF error bodies."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from counterpoint.api.responses import MefJSONResponse
+from counterpoint.core.shared.errors import CoreError, ErrorKind, Problem
+
+log = logging.getLogger("counterpoint.api")
+
+_STATUS = {
+    ErrorKind.NOT_FOUND: 404, ErrorKind.CONFLICT: 409, ErrorKind.INVALID: 422,
+    ErrorKind.BAD_REQUEST: 400, ErrorKind.FORBIDDEN: 403, ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.NOT_IMPLEMENTED: 501,
+}
+_DEFAULT_CODE = {
+    ErrorKind.NOT_FOUND: "notFound", ErrorKind.CONFLICT: "conflict", ErrorKind.BAD_REQUEST: "invalidBody",
+    ErrorKind.FORBIDDEN: "accessDenied", ErrorKind.UNAUTHENTICATED: "missingCredentials",
+    ErrorKind.NOT_IMPLEMENTED: "notImplemented",
+}
+
+# The error responses every MEF operation may document (bodies conform to Error400..Error501).
+MEF_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Bad Request"}, 401: {"description": "Unauthorized"},
+    403: {"description": "Forbidden"}, 404: {"description": "Not Found"},
+    409: {"description": "Conflict"}, 422: {"description": "Unprocessable entity"},
+    500: {"description": "Internal Server Error"},
+}
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= 255 else text[:252] + "..."
+
+
+def error_body(code: str, reason: str, message: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "reason": _cut(reason)}
+    if message:
+        body["message"] = message
+    return body
+
+
+def problems_body(problems: list[Problem]) -> list[dict[str, Any]]:
+    out = []
+    for p in problems:
+        item: dict[str, Any] = {"code": p.code, "reason": _cut(p.reason)}
+        if p.path is not None:
+            item["propertyPath"] = p.path
+        out.append(item)
+    return out
+
+
+def core_error_response(exc: CoreError) -> MefJSONResponse:
+    status = _STATUS[exc.kind]
+    if exc.kind is ErrorKind.INVALID:
+        return MefJSONResponse(problems_body(exc.problems), status_code=422)
+    return MefJSONResponse(error_body(exc.code or _DEFAULT_CODE[exc.kind], exc.reason), status_code=status)
+
+
+def _pointer(loc: tuple[Any, ...]) -> str:
+    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in loc)
+
+
+_TYPE_ERRORS = ("_type", "_parsing", "date", "time", "url", "uuid", "decimal", "json")
+
+
+def _problem_from_pydantic(err: dict[str, Any]) -> Problem:
+    loc = tuple(p for p in err["loc"][1:] if not (isinstance(p, str) and p.startswith("function-")))
+    path = _pointer(loc)
+    kind: str = err["type"]
+    if kind == "missing":
+        return Problem("missingProperty", f"{path} is required", path)
+    if kind == "extra_forbidden":
+        return Problem("unexpectedProperty", f"{path} is not expected", path)
+    if kind in ("enum", "literal_error"):
+        return Problem("invalidValue", f"{path}: {err['msg']}", path)
+    if any(kind.endswith(s) or s in kind for s in _TYPE_ERRORS):
+        return Problem("invalidFormat", f"{path}: {err['msg']}", path)
+    return Problem("invalidValue", f"{path}: {err['msg']}", path)
+
+
+def _member_name(part: Any, node: Any) -> bool:
+    """A loc part naming a union member (a MEF class or `@type` value), not a property of the payload."""
+    return isinstance(part, str) and part[:1].isupper() and not (isinstance(node, dict) and part in node)
+
+
+def _for_given_type(errors: list[dict[str, Any]], body: Any) -> list[dict[str, Any]]:
+    """Errors of the union members the payload names with its `@type`, with member names out of the loc.
+
+    Pydantic reports, for a union of MEF types (e.g. a `place` that may be a FieldedAddress or a
+    GeographicSiteRef), the failures of every member and puts the member name in the loc. Only the member
+    the payload's `@type` names is relevant; and a JSON pointer must not carry the member name.
+    """
+    kept: list[dict[str, Any]] = []
+    for err in errors:
+        node, loc, relevant = body, [err["loc"][0]], True
+        for part in err["loc"][1:]:
+            if _member_name(part, node):
+                given = node.get("@type") if isinstance(node, dict) else None
+                relevant = relevant and (given is None or given == part)
+                continue
+            loc.append(part)
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                node = None
+        if relevant:
+            kept.append({**err, "loc": tuple(loc)})
+    return kept or errors
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(CoreError)
+    async def _core(_: Request, exc: CoreError) -> MefJSONResponse:
+        return core_error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> MefJSONResponse:
+        errors = list(exc.errors())
+        body_errors = _for_given_type([e for e in errors if e["loc"] and e["loc"][0] == "body"], exc.body)
+        if any(e["type"] == "json_invalid" or (e["type"] in ("model_attributes_type", "dict_type", "missing")
+                                               and len(e["loc"]) <= 1) for e in body_errors):
+            first = body_errors[0]
+            return MefJSONResponse(error_body("invalidBody", f"request body is not valid JSON of the "
+                                              f"expected shape: {first['msg']}"), status_code=400)
+        if body_errors and request.method == "PATCH":
+            # MEF's PATCH operations document no 422: a body that breaks the envelope is a bad request
+            first = _problem_from_pydantic(body_errors[0])
+            return MefJSONResponse(error_body("invalidBody", first.reason), status_code=400)
+        if body_errors:
+            return MefJSONResponse(problems_body([_problem_from_pydantic(e) for e in body_errors]),
+                                   status_code=422)
+        first = errors[0]
+        name = first["loc"][-1] if first["loc"] else "query"
+        code = "missingQueryParameter" if first["type"] == "missing" else "invalidQuery"
+        return MefJSONResponse(error_body(code, f"{name}: {first['msg']}"), status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> MefJSONResponse:
+        if exc.status_code == 404:
+            return MefJSONResponse(error_body("notFound", "no such resource path"), status_code=404)
+        if exc.status_code == 405:
+            return MefJSONResponse(error_body("notImplemented", "method not supported on this path"),
+                                   status_code=501)
+        if exc.status_code == 401:
+            return MefJSONResponse(error_body("missingCredentials", str(exc.detail)), status_code=401)
+        return MefJSONResponse(error_body("internalError", str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> MefJSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return MefJSONResponse(error_body("internalError", "the Seller met an unexpected condition"),
+                               status_code=500)

@@ -1,0 +1,41 @@
+"""offset/limit and the MEF pagination headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Query
+
+from counterpoint.api.responses import MefJSONResponse
+from counterpoint.core.shared.errors import BadRequest
+
+MAX_PAGE = 1000  # larger pages are cut and flagged with X-Pagination-Throttled
+DEFAULT_PAGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    offset: int
+    limit: int
+    throttled: bool
+
+
+async def page_params(
+    offset: Annotated[int | None, Query(description="index of the first item, from 0")] = None,
+    limit: Annotated[int | None, Query(description="number of items wanted")] = None,
+) -> Page:
+    if offset is not None and offset < 0:
+        raise BadRequest("offset must be 0 or more", code="invalidQuery")
+    if limit is not None and limit < 0:
+        raise BadRequest("limit must be 0 or more", code="invalidQuery")
+    wanted = DEFAULT_PAGE if limit is None else limit
+    return Page(offset=offset or 0, limit=min(wanted, MAX_PAGE), throttled=wanted > MAX_PAGE)
+
+
+def page_response(items: list[Any], total: int, page: Page) -> MefJSONResponse:
+    throttled = page.throttled and total > page.offset + len(items)
+    return MefJSONResponse(items, headers={
+        "X-Total-Count": str(total), "X-Result-Count": str(len(items)),
+        "X-Pagination-Throttled": "true" if throttled else "false",
+    })

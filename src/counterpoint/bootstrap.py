@@ -1,0 +1,84 @@
+"""Composition root: the only module that wires storage, profile, clock and workers together."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from counterpoint.core.seller.model import SellerProfile
+from counterpoint.core.shared.clock import Clock
+from counterpoint.core.shared.validation import ProductSchemas
+from counterpoint.profiles.loader import load_profile
+from counterpoint.settings import Settings
+from counterpoint.storage.db import create_engine, migrate
+from counterpoint.storage.uow import SqlUnitOfWork
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class ScaledClock:
+    """Wall-clock time running `scale` times faster from the moment it was made (emulator fast-forward).
+
+    Profile lead times stay real durations (a 20-day installation is 20 days on this clock), so every MEF
+    date looks as a real partner's would, while a demo sees the order complete in seconds.
+    """
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+        self.origin = datetime.now(UTC)
+        self._mono = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.origin + timedelta(seconds=(time.monotonic() - self._mono) * self.scale)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: AsyncEngine
+    profile: SellerProfile
+    clock: Clock
+    http: httpx.AsyncClient | None = None
+    workers: list[object] = field(default_factory=list)
+
+    @property
+    def schemas(self) -> ProductSchemas:
+        """The MEF product payload validators, loaded on first use and shared by the process."""
+        from counterpoint.productschemas import default_registry
+
+        return default_registry()
+
+    def uow(self, correlation_id: str | None = None) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, correlation_id=correlation_id)
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    async def start(self) -> None:
+        await migrate(self.engine)
+
+    async def close(self) -> None:
+        if self.http is not None:
+            await self.http.aclose()
+        await self.engine.dispose()
+
+
+def build(settings: Settings, *, clock: Clock | None = None, profile: SellerProfile | None = None,
+          http_factory: Callable[[], httpx.AsyncClient] | None = None) -> Container:
+    """Everything a Seller process needs; nothing connects until `start()`."""
+    return Container(
+        settings=settings,
+        engine=create_engine(settings.database_url),
+        profile=profile or load_profile(settings.profile),
+        clock=clock or (ScaledClock(settings.time_scale) if settings.time_scale != 1 else SystemClock()),
+        http=(http_factory or (lambda: httpx.AsyncClient(timeout=settings.delivery_timeout_s)))(),
+    )

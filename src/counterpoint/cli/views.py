@@ -1,0 +1,89 @@
+"""Rich views of what a Seller holds: orders and their lifecycle, without reading logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.tree import Tree
+from sqlalchemy import select
+
+from counterpoint.storage.ordering import order_charge, product_order
+from counterpoint.storage.outbox import delivery, outbox
+from counterpoint.storage.uow import SqlUnitOfWork
+
+_STATE_STYLE = {"completed": "green", "inProgress": "cyan", "acknowledged": "white", "failed": "red",
+                "rejected": "red", "cancelled": "yellow", "partial": "yellow", "held.assessingCharge": "magenta",
+                "held": "magenta", "assessingCancellation": "yellow", "pendingCancellation": "yellow",
+                "pending.assessingModification": "blue"}
+
+
+def styled(state: str) -> str:
+    return f"[{_STATE_STYLE.get(state, 'white')}]{state}[/]"
+
+
+async def orders_table(uow: SqlUnitOfWork, *, limit: int = 50) -> Table:
+    table = Table(title="product orders (newest first)")
+    for col in ("id", "buyer", "externalId", "state", "items", "ordered", "next step due"):
+        table.add_column(col)
+    rows = (await uow.conn.execute(select(product_order).order_by(product_order.c.created_at.desc())
+                                   .limit(limit))).mappings().all()
+    for r in rows:
+        items = r["doc"]["productOrderItem"]
+        table.add_row(r["id"], r["buyer_id"], r["doc"].get("externalId", ""), styled(r["state"]),
+                      " ".join(styled(i["state"]) for i in items), r["doc"]["orderDate"],
+                      r["due_at"].isoformat() if r["due_at"] else "-")
+    return table
+
+
+async def order_view(uow: SqlUnitOfWork, order_id: str) -> Group:
+    row = (await uow.conn.execute(select(product_order).where(product_order.c.id == order_id))).mappings().first()
+    if row is None:
+        raise LookupError(f"no order {order_id}")
+    doc: dict[str, Any] = row["doc"]
+    head = Table.grid(padding=(0, 2))
+    for key, value in (("order", doc["id"]), ("buyer", row["buyer_id"]), ("interface", row["channel"]),
+                       ("externalId", doc.get("externalId", "")), ("state", styled(doc["state"])),
+                       ("correlation", row["correlation_id"] or "-")):
+        head.add_row(f"[bold]{key}[/]", value)
+    history = Tree("[bold]order states[/]")
+    for change in doc.get("stateChange", []):
+        history.add(f"{change['changeDate']}  {styled(change['state'])}  {change.get('changeReason', '')}")
+    items = Tree("[bold]items[/]")
+    for item in doc["productOrderItem"]:
+        product = item.get("product", {})
+        node = items.add(f"item {item['id']} ({item['action']} {(product.get('productOffering') or {}).get('id', '')})"
+                         f"  {styled(item['state'])}  expected {item.get('expectedCompletionDate', '-')}"
+                         f"  product {product.get('id', '-')}")
+        events = [(c["changeDate"], styled(c["state"]) + (f"  {c['changeReason']}" if c.get("changeReason") else ""))
+                  for c in item.get("stateChange", [])]
+        events += [(m["date"], f"milestone [bold]{m['name']}[/]") for m in item.get("milestone", [])]
+        for at, text in sorted(events):
+            node.add(f"{at}  {text}")
+    charges = (await uow.conn.execute(select(order_charge).where(order_charge.c.order_id == order_id))).mappings().all()
+    charge_tree = Tree("[bold]charges[/]")
+    for ch in charges:
+        charge_tree.add(f"{ch['id']}  {ch['state']}  due {ch['doc']['responseDueDate']}  "
+                        + ", ".join(f"{i['price']['dutyFreeAmount']['value']} {i['price']['dutyFreeAmount']['unit']}"
+                                    f" {i['state']}" for i in ch["doc"]["chargeItem"]))
+    sent = Table(title="notifications about this order")
+    for col in ("event", "occurred", "listener", "delivery", "attempts"):
+        sent.add_column(col)
+    events = (await uow.conn.execute(select(outbox).where(outbox.c.resource_id == order_id)
+                                     .order_by(outbox.c.seq))).mappings().all()
+    for e in events:
+        deliveries = (await uow.conn.execute(select(delivery).where(delivery.c.event_id == e["event_id"]))
+                      ).mappings().all()
+        if not deliveries:
+            sent.add_row(e["event_type"], e["occurred_at"].isoformat(), "-",
+                         "no listener" if e["dispatched_at"] else "pending", "-")
+        for d in deliveries:
+            sent.add_row(e["event_type"], e["occurred_at"].isoformat(), d["url"].split("/mefApi/")[0], d["state"],
+                         str(d["attempts"]))
+    parts: list[Any] = [Panel(head, title="product order"), history, items]
+    if charges:
+        parts.append(charge_tree)
+    parts.append(sent)
+    return Group(*parts)

@@ -1,0 +1,1 @@
+"""Generated MEF Cantata contracts. Do not edit."""

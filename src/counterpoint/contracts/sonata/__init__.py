@@ -1,0 +1,1 @@
+"""Generated MEF Sonata contracts. Do not edit."""

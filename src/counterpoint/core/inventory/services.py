@@ -1,0 +1,101 @@
+"""Use cases of the product inventory, and the hook completed order items call."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from counterpoint.core.inventory.model import Product, ProductStatus, iso
+from counterpoint.core.shared.errors import NotFound
+from counterpoint.core.shared.ids import new_id
+
+if TYPE_CHECKING:
+    from counterpoint.core.ports import UnitOfWork
+
+# Fields of an order item's product that the delivered product keeps.
+_CARRIED = ("productOffering", "productConfiguration", "productRelationship")
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFilter:
+    status: str | None = None
+    product_specification_id: str | None = None
+    product_offering_id: str | None = None
+    external_id: str | None = None
+    site_id: str | None = None
+    related_product_id: str | None = None
+    billing_account_id: str | None = None
+    product_order_id: str | None = None
+    start_gt: datetime | None = None
+    start_lt: datetime | None = None
+    updated_gt: datetime | None = None
+    updated_lt: datetime | None = None
+
+
+def _sites(places: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """relatedSite entries from an order item's places that name a site."""
+    out = []
+    for place in places or []:
+        if place.get("@type") == "GeographicSiteRef" and place.get("id"):
+            out.append({"id": place["id"], "role": place.get("role", "site"), "@type": "RelatedGeographicSite"})
+    return out
+
+
+async def apply_order_item(uow: UnitOfWork, *, buyer_id: str, seller_id: str, channel: str, order_id: str,
+                           order_item: dict[str, Any], action: str, product_id: str | None, at: datetime,
+                           external_id: str | None = None) -> str:
+    """Record what a completed order item delivered. Runs inside the caller's transaction."""
+    ref = {"productOrderId": order_id, "productOrderItemId": order_item["id"]}
+    source = order_item.get("product") or {}
+    if action == "add":
+        doc: dict[str, Any] = {k: copy.deepcopy(source[k]) for k in _CARRIED if k in source}
+        new = new_id()
+        doc.update({"id": new, "status": ProductStatus.ACTIVE.value, "startDate": iso(at), "lastUpdateDate": iso(at),
+                    "productOrderItem": [ref],
+                    "statusChange": [{"status": ProductStatus.ACTIVE.value, "changeDate": iso(at)}]})
+        urn = (source.get("productConfiguration") or {}).get("@type")
+        if urn:
+            doc["productSpecification"] = {"id": urn}
+        if sites := _sites(source.get("place")):
+            doc["relatedSite"] = sites
+        if order_item.get("billingAccount"):
+            doc["billingAccount"] = copy.deepcopy(order_item["billingAccount"])
+        if order_item.get("requestedItemTerm"):
+            doc["productTerm"] = [copy.deepcopy(order_item["requestedItemTerm"])]
+        if external_id:
+            doc["externalId"] = external_id
+        product = Product(id=new, buyer_id=buyer_id, seller_id=seller_id, channel=channel, created_at=at,
+                          updated_at=at, status=ProductStatus.ACTIVE, doc=doc)
+        await uow.products.add(product)
+        return new
+    if product_id is None:
+        raise NotFound(f"order item {order_item['id']} names no product to {action}")
+    product = await uow.products.get(buyer_id, product_id)
+    product.doc.setdefault("productOrderItem", []).append(ref)
+    if action == "modify":
+        for key in _CARRIED:
+            if key in source:
+                product.doc[key] = copy.deepcopy(source[key])
+        product.move_to(ProductStatus.ACTIVE_PENDING_CHANGE, at=at, reason=f"order {order_id}")
+        product.move_to(ProductStatus.ACTIVE, at=at, reason=f"order {order_id} completed")
+    elif action == "delete":
+        product.move_to(ProductStatus.PENDING_TERMINATE, at=at, reason=f"order {order_id}")
+        product.move_to(ProductStatus.TERMINATED, at=at, reason=f"order {order_id} completed")
+        product.doc["terminationDate"] = iso(at)
+    else:
+        raise ValueError(f"unknown action {action}")
+    await uow.products.save(product)
+    return product_id
+
+
+async def get_product(uow: UnitOfWork, *, buyer_id: str, product_id: str) -> Product:
+    async with uow:
+        return await uow.products.get(buyer_id, product_id)
+
+
+async def list_products(uow: UnitOfWork, *, buyer_id: str, flt: ProductFilter, offset: int,
+                        limit: int) -> tuple[list[Product], int]:
+    async with uow:
+        return await uow.products.search(buyer_id, flt, offset=offset, limit=limit)

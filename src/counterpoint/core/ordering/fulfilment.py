@@ -1,0 +1,183 @@
+"""The fulfilment engine: moves orders along the timeline the Seller's profile gave them.
+
+Each `advance_*` function handles one resource in one transaction and is idempotent over what is stored:
+a step is removed from the plan in the same commit that applies it, so a crash never applies it twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from counterpoint.core.inventory.services import apply_order_item
+from counterpoint.core.ordering.model import (
+    ORDER_WAITING,
+    ChargeState,
+    ItemState,
+    OrderState,
+    OrderTask,
+    ProductOrder,
+    Step,
+    TaskState,
+    iso,
+    parse_time,
+)
+from counterpoint.core.ordering.services import new_charge, scenario_context, settle_charge
+from counterpoint.core.seller.model import SellerProfile
+from counterpoint.core.shared.clock import Clock
+
+if TYPE_CHECKING:
+    from counterpoint.core.ports import UnitOfWork
+
+
+
+async def _apply(uow: UnitOfWork, profile: SellerProfile, order: ProductOrder, step: Step, now: datetime,
+                 api_base: str) -> None:
+    at = step.at if step.at <= now else now
+    iid = step.item_id
+    state = order.item_state(iid)
+    if step.kind == "start":
+        if state is ItemState.ACKNOWLEDGED:
+            if order.state is OrderState.ACKNOWLEDGED:
+                order.move_to(OrderState.IN_PROGRESS, at=at)
+            order.move_item(iid, ItemState.IN_PROGRESS, at=at)
+    elif step.kind == "reject":
+        reason = step.detail.get("reason", "rejected")
+        order.move_item(iid, ItemState.REJECTED, at=at, reason=reason)
+        order.item(iid)["terminationError"] = [{"code": "otherIssue", "value": reason[:255]}]
+        for other in order.items:
+            if other["id"] != iid and ItemState(other["state"]) is ItemState.ACKNOWLEDGED:
+                order.move_item(other["id"], ItemState.REJECTED_VALIDATED, at=at,
+                                reason="order rejected for another item")
+        order.move_to(OrderState.REJECTED, at=at, reason=reason)
+        order.plan.clear()
+    elif step.kind == "hold" and state is ItemState.IN_PROGRESS:
+        due = at + timedelta(days=profile.lead_times.charge_response_days)
+        charge = new_charge(order, iid, step.detail, at=at, due=due, api_base=api_base)
+        order.move_item(iid, ItemState.HELD, at=at, reason="awaiting the buyer's answer to a charge")
+        if order.state is OrderState.IN_PROGRESS:
+            order.move_to(OrderState.HELD_ASSESSING_CHARGE, at=at, reason="charge raised")
+        order.held_since = at
+        await uow.charges.add(charge)
+    elif step.kind == "milestone" and state is ItemState.IN_PROGRESS:
+        order.reach_milestone(iid, step.detail["name"], at=at)
+    elif step.kind == "slip" and state is ItemState.IN_PROGRESS:
+        days = timedelta(days=float(step.detail["days"]))
+        for later in order.plan:
+            if later.item_id == iid:
+                later.at = later.at + days
+        current = parse_time(order.item(iid).get("expectedCompletionDate")) or at
+        order.set_expected_completion(iid, current + days, at=at)
+    elif step.kind == "fail" and state is ItemState.IN_PROGRESS:
+        reason = step.detail.get("reason", "failed")
+        order.move_item(iid, ItemState.FAILED, at=at, reason=reason)
+        order.item(iid)["terminationError"] = [{"code": "otherIssue", "value": reason[:255]}]
+        order.plan = [s for s in order.plan if s.item_id != iid]
+        order.settle_if_done(at=at)
+    elif step.kind == "complete" and state is ItemState.IN_PROGRESS:
+        item = order.item(iid)
+        product = item.setdefault("product", {})
+        order.reach_milestone(iid, "serviceActivated", at=at)
+        pid = await apply_order_item(uow, buyer_id=order.buyer_id, seller_id=order.seller_id,
+                                     channel=order.channel, order_id=order.id, order_item=item,
+                                     action=item["action"], product_id=product.get("id"), at=at,
+                                     external_id=order.doc.get("externalId"))
+        product["id"] = pid
+        order.move_item(iid, ItemState.COMPLETED, at=at)
+        order.settle_if_done(at=at)
+
+
+async def advance_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, order_id: str,
+                        href_base: Callable[[str], str]) -> int:
+    """Apply every step of one order that is due now; returns how many were applied."""
+    now = clock.now()
+    applied = 0
+    async with uow:
+        order = await uow.product_orders.get_unscoped(order_id)
+        api_base = href_base(order.channel)
+        while order.plan and order.state not in ORDER_WAITING and order.plan[0].at <= now:
+            step = order.plan.pop(0)
+            await _apply(uow, profile, order, step, now, api_base)
+            order.plan.sort(key=lambda s: s.at)
+            applied += 1
+        if applied:
+            await uow.product_orders.save(order)
+            await uow.commit()
+    return applied
+
+
+async def assess_task(uow: UnitOfWork, clock: Clock, profile: SellerProfile, kind: str, task_id: str) -> None:
+    """Decide a cancellation or delivery-date request and apply the outcome to its order."""
+    now = clock.now()
+    async with uow:
+        repo = uow.cancel_requests if kind == "cancel" else uow.delivery_date_requests
+        task: OrderTask = await repo.get_unscoped(task_id)
+        if task.state is not TaskState.ACKNOWLEDGED:
+            return
+        order = await uow.product_orders.get_unscoped(task.order_id)
+        resume = order.resume_state or OrderState.IN_PROGRESS
+        if kind == "cancel":
+            refusal = next((r.cancellation_rejected for item in order.items for r in profile.scenarios_for(
+                scenario_context(profile, order.buyer_id, order.doc, item)) if r.cancellation_rejected), None)
+            if refusal:
+                task.doc["cancellationDeniedReason"] = refusal[:255]
+                task.move_to(TaskState.REJECTED, at=now)
+                order.move_to(resume, at=now, reason=f"cancellation refused: {refusal}")
+            else:
+                task.move_to(TaskState.DONE, at=now)
+                order.move_to(OrderState.PENDING_CANCELLATION, at=now, reason="cancellation accepted")
+                order.doc["cancellationReason"] = task.doc.get("cancellationReason") or \
+                    task.doc.get("cancellationReasonType", "")
+                for item in order.items:
+                    if ItemState(item["state"]) in (ItemState.IN_PROGRESS, ItemState.HELD):
+                        if ItemState(item["state"]) is ItemState.HELD:
+                            order.move_item(item["id"], ItemState.IN_PROGRESS, at=now)
+                        order.move_item(item["id"], ItemState.PENDING, at=now, reason="cancelling")
+                        order.move_item(item["id"], ItemState.CANCELLED, at=now)
+                order.plan.clear()
+                order.settle_if_done(at=now)
+        else:
+            ref = task.doc["productOrderItem"]
+            iid = ref["productOrderItemId"]
+            work = [s.at for s in order.plan if s.item_id == iid and s.kind != "complete"]
+            earliest = max(work, default=now)
+            # expedite without a date: deliver as soon as the remaining work allows
+            wanted = parse_time(task.doc.get("requestedCompletionDate")) or earliest
+            if wanted < earliest:
+                task.move_to(TaskState.REJECTED, at=now)
+                order.move_to(resume, at=now, reason="delivery date change refused: too early")
+            else:
+                task.move_to(TaskState.DONE, at=now)
+                if task.doc.get("requestedCompletionDate"):
+                    order.item(iid)["requestedCompletionDate"] = iso(wanted)
+                if task.doc.get("expediteIndicator"):
+                    order.item(iid)["expediteAcceptedIndicator"] = True
+                for step in order.plan:
+                    if step.item_id == iid and step.kind == "complete":
+                        step.at = wanted
+                order.plan.sort(key=lambda s: s.at)
+                order.move_to(resume, at=now, reason="delivery date changed")
+                order.set_expected_completion(iid, wanted, at=now)
+        order.resume_state = None
+        await repo.save(task)
+        await uow.product_orders.save(order)
+        await uow.commit()
+
+
+async def expire_charge(uow: UnitOfWork, clock: Clock, charge_id: str) -> None:
+    """The buyer did not answer a charge in time: it times out and the held item fails."""
+    now = clock.now()
+    async with uow:
+        charge = await uow.charges.get_unscoped(charge_id)
+        if charge.state is not ChargeState.AWAITING_RESPONSE or charge.due_at is None or charge.due_at > now:
+            return
+        for item in charge.doc["chargeItem"]:
+            if item.get("state") == "awaitingResponse":
+                item["state"] = "declinedByBuyer"
+        charge.move_to(ChargeState.TIMEOUT, at=now, event="chargeTimeoutEvent")
+        order = await uow.product_orders.get_unscoped(charge.order_id)
+        settle_charge(order, charge, accepted=False, at=now)
+        await uow.charges.save(charge)
+        await uow.product_orders.save(order)
+        await uow.commit()

@@ -1,0 +1,462 @@
+"""Use cases of MEF 123: place, read, update and cancel orders, change delivery dates, answer charges.
+
+Fulfilment (advancing scheduled steps) lives in fulfilment.py; both share this module's helpers.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from counterpoint.core.ordering.model import (
+    API,
+    ORDER_TERMINAL,
+    Charge,
+    ChargeState,
+    ItemState,
+    OrderState,
+    OrderTask,
+    ProductOrder,
+    Step,
+    TaskState,
+    iso,
+    parse_time,
+)
+from counterpoint.core.seller.model import SellerProfile
+from counterpoint.core.shared.clock import Clock
+from counterpoint.core.shared.errors import Conflict, Invalid, NotFound, Problem
+from counterpoint.core.shared.ids import new_id
+from counterpoint.core.shared.validation import ProductSchemas, check_configurations
+
+if TYPE_CHECKING:
+    from counterpoint.core.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    buyer_id: str
+    seller_id: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    state: str | None = None
+    external_id: str | None = None
+    project_id: str | None = None
+    order_date_gt: datetime | None = None
+    order_date_lt: datetime | None = None
+    completion_date_gt: datetime | None = None
+    completion_date_lt: datetime | None = None
+    item_requested_gt: datetime | None = None
+    item_requested_lt: datetime | None = None
+    item_expected_gt: datetime | None = None
+    item_expected_lt: datetime | None = None
+    cancellation_date_gt: datetime | None = None
+    cancellation_date_lt: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFilter:
+    order_id: str | None = None
+    state: str | None = None
+    extra: tuple[tuple[str, Any], ...] = ()  # kind-specific equality filters on the document
+
+
+def _place_context(profile: SellerProfile, item: dict[str, Any]) -> dict[str, Any]:
+    """Where an item is to be delivered, as the scenario rules see it."""
+    for place in (item.get("product") or {}).get("place") or []:
+        kind, pid = place.get("@type"), place.get("id")
+        address_id = None
+        if kind == "GeographicSiteRef" and pid and (site := profile.site(pid)):
+            address_id = site.address_id
+        elif kind == "GeographicAddressRef" and pid:
+            address_id = pid
+        if address_id and (address := profile.address(address_id)):
+            return {"address_id": address.id, "city": address.fields.get("city"),
+                    "country": address.fields.get("country")}
+        if kind == "FieldedAddress":
+            return {"city": place.get("city"), "country": place.get("country")}
+    return {}
+
+
+def bandwidth_mbps(config: dict[str, Any] | None) -> int | None:
+    """The largest committed rate an Access E-Line / UNI / Internet Access payload asks for, in Mb/s."""
+    if not config:
+        return None
+    best: float | None = None
+
+    def walk(node: Any) -> None:
+        nonlocal best
+        if isinstance(node, dict):
+            for key in ("cir", "cirMax", "ipvcBandwidth", "bandwidth"):
+                value = node.get(key)
+                if not isinstance(value, dict):
+                    continue
+                amount = value.get("irValue", value.get("amount"))
+                if isinstance(amount, int | float) and not isinstance(amount, bool):
+                    unit = str(value.get("irUnits", value.get("units", "MBPS"))).upper()
+                    scale = {"BPS": 1e-6, "KBPS": 1e-3, "MBPS": 1, "GBPS": 1e3, "TBPS": 1e6}.get(unit, 1)
+                    mbps = amount * scale
+                    best = mbps if best is None else max(best, mbps)
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(config)
+    return int(best) if best is not None else None
+
+
+def scenario_context(profile: SellerProfile, buyer_id: str, order: dict[str, Any],
+                     item: dict[str, Any]) -> dict[str, Any]:
+    product = item.get("product") or {}
+    ctx = {"offering": (product.get("productOffering") or {}).get("id"), "buyer": buyer_id,
+           "external_id": order.get("externalId"), **_place_context(profile, item)}
+    if any(s.match.min_bandwidth_mbps is not None for s in profile.scenarios):  # only scan when a rule asks
+        ctx["bandwidth_mbps"] = bandwidth_mbps(product.get("productConfiguration"))
+    return ctx
+
+
+def _plan_item(profile: SellerProfile, buyer_id: str, order: dict[str, Any], item: dict[str, Any],
+               now: datetime) -> tuple[list[Step], datetime]:
+    """Schedule an item's life from the profile; returns the steps and the committed completion date."""
+    ctx = scenario_context(profile, buyer_id, order, item)
+    rules = profile.scenarios_for(ctx)
+    lead = profile.lead_times
+    start = now + timedelta(days=lead.order_ack_days)
+    iid = item["id"]
+    reject = next((r.order_reject_item for r in rules if r.order_reject_item), None)
+    if reject:
+        return [Step(at=start, item_id=iid, kind="reject", detail={"reason": reject})], start
+    offering = profile.offering(ctx["offering"]) if ctx.get("offering") else None
+    install = timedelta(days=offering.installation_days if offering else 10)
+    if item.get("action") == "delete":
+        install = timedelta(days=max(1.0, install.days / 4))
+    done = start + install
+    requested = parse_time(item.get("requestedCompletionDate"))
+    if requested and requested > done:
+        done = requested
+    span = done - start
+    steps = [Step(at=start, item_id=iid, kind="start")]
+    charge = next((r.order_hold_for_charge for r in rules if r.order_hold_for_charge), None)
+    if charge:
+        steps.append(Step(at=start, item_id=iid, kind="hold", detail={
+            "description": charge.description, "amount": str(charge.amount), "currency": charge.currency,
+            "priceType": charge.kind}))
+    steps.append(Step(at=start + span * 0.25, item_id=iid, kind="milestone", detail={"name": "siteSurveyComplete"}))
+    steps.append(Step(at=start + span * 0.5, item_id=iid, kind="milestone",
+                      detail={"name": "installationScheduled"}))
+    slip = sum(r.order_delivery_slip_days for r in rules)
+    if slip:
+        steps.append(Step(at=start + span * 0.6, item_id=iid, kind="slip", detail={"days": slip}))
+    fail = next((r.order_fail_item for r in rules if r.order_fail_item), None)
+    if fail:
+        steps.append(Step(at=start + span * 0.75, item_id=iid, kind="fail", detail={"reason": fail}))
+    else:
+        steps.append(Step(at=done, item_id=iid, kind="complete"))
+    return steps, done
+
+
+def _problem(code: str, reason: str, path: str) -> Invalid:
+    return Invalid(reason, problems=[Problem(code, reason, path)])
+
+
+async def _check_items(uow: UnitOfWork, profile: SellerProfile, buyer_id: str,
+                       items: list[dict[str, Any]]) -> None:
+    seen: set[str] = set()
+    problems: list[Problem] = []
+    for i, item in enumerate(items):
+        base = f"/productOrderItem/{i}"
+        if item["id"] in seen:
+            problems.append(Problem("invalidValue", f"item id {item['id']} is used twice", f"{base}/id"))
+        seen.add(item["id"])
+        product = item.get("product") or {}
+        offering_id = (product.get("productOffering") or {}).get("id")
+        if item["action"] == "add":
+            if not offering_id:
+                problems.append(Problem("missingProperty", "an item that adds a product names its productOffering",
+                                        f"{base}/product/productOffering"))
+            elif profile.offering(offering_id) is None:
+                problems.append(Problem("referenceNotFound", f"unknown product offering {offering_id}",
+                                        f"{base}/product/productOffering/id"))
+        else:
+            pid = product.get("id")
+            if not pid:
+                problems.append(Problem("missingProperty", f"a {item['action']} item names the product it changes",
+                                        f"{base}/product/id"))
+            elif await uow.products.find(buyer_id, pid) is None:
+                problems.append(Problem("referenceNotFound", f"unknown product {pid}", f"{base}/product/id"))
+        for rel in item.get("productOrderItemRelationship") or []:
+            if rel.get("id") not in {it["id"] for it in items}:
+                problems.append(Problem("referenceNotFound", f"related item {rel.get('id')} is not in this order",
+                                        f"{base}/productOrderItemRelationship"))
+    if problems:
+        raise Invalid(f"{len(problems)} problem(s) in the order items", problems=problems)
+
+
+def _href(base_url: str, path: str, rid: str) -> str:
+    return f"{base_url}/{path}/{rid}"
+
+
+async def place_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, schemas: ProductSchemas, *,
+                      party: Party, body: dict[str, Any], api_base: str) -> ProductOrder:
+    now = clock.now()
+    warnings = check_configurations(schemas, strict=profile.validation.value == "strict", configs=[
+        (f"/productOrderItem/{i}/product/productConfiguration",
+         (item.get("product") or {}).get("productConfiguration"))
+        for i, item in enumerate(body["productOrderItem"])])
+    oid = new_id()
+    doc = body  # the caller hands over a body it parsed for us: no copy needed
+    doc.update({"id": oid, "href": _href(api_base, "productOrder", oid), "orderDate": iso(now),
+                "state": OrderState.ACKNOWLEDGED.value,
+                "stateChange": [{"state": OrderState.ACKNOWLEDGED.value, "changeDate": iso(now)}]})
+    plan: list[Step] = []
+    async with uow:
+        await _check_items(uow, profile, party.buyer_id, doc["productOrderItem"])
+        for item in doc["productOrderItem"]:
+            steps, done = _plan_item(profile, party.buyer_id, doc, item, now)
+            plan.extend(steps)
+            item["state"] = ItemState.ACKNOWLEDGED.value
+            item["stateChange"] = [{"state": ItemState.ACKNOWLEDGED.value, "changeDate": iso(now)}]
+            item["expectedCompletionDate"] = iso(done)
+        order = ProductOrder(id=oid, buyer_id=party.buyer_id, seller_id=party.seller_id, channel=party.channel,
+                             created_at=now, updated_at=now, state=OrderState.ACKNOWLEDGED, doc=doc,
+                             plan=sorted(plan, key=lambda s: s.at))
+        for w in warnings:
+            order.add_note(f"accepted with a product payload problem: {w.as_text()}", at=now, note_id=new_id(),
+                           author=profile.name)
+        await uow.product_orders.add(order)
+        await uow.commit()
+    return order
+
+
+async def get_order(uow: UnitOfWork, *, buyer_id: str, order_id: str) -> ProductOrder:
+    async with uow:
+        return await uow.product_orders.get(buyer_id, order_id)
+
+
+async def list_orders(uow: UnitOfWork, *, buyer_id: str, flt: OrderFilter, offset: int,
+                      limit: int) -> tuple[list[ProductOrder], int]:
+    async with uow:
+        return await uow.product_orders.search(buyer_id, flt, offset=offset, limit=limit)
+
+
+_ITEM_UPDATABLE = ("endCustomerName", "relatedBuyerPON", "relatedContactInformation")
+
+
+async def update_order(uow: UnitOfWork, clock: Clock, *, buyer_id: str, order_id: str,
+                       body: dict[str, Any]) -> ProductOrder:
+    """patchProductOrder: the buyer's own references, contacts and new notes, while the order is open."""
+    now = clock.now()
+    async with uow:
+        order = await uow.product_orders.get(buyer_id, order_id)
+        if order.state in ORDER_TERMINAL:
+            raise Conflict(f"order {order_id} is {order.state.value}: it can no longer be updated")
+        for key in ("externalId", "projectId"):
+            if key in body:
+                order.doc[key] = body[key]
+        if "relatedContactInformation" in body:  # the buyer's contacts are replaced; the seller's stay
+            kept = [c for c in order.doc.get("relatedContactInformation", []) if c.get("role") == "sellerContact"]
+            order.doc["relatedContactInformation"] = kept + [
+                copy.deepcopy(c) for c in body["relatedContactInformation"] if c.get("role") != "sellerContact"]
+        known = {n.get("id") for n in order.doc.get("note", [])}
+        for note in body.get("note") or []:  # notes are append-only: only ones not seen before are added
+            if note.get("id") not in known:
+                order.add_note(note.get("text", ""), at=now, note_id=note.get("id") or new_id(),
+                               author=note.get("author", buyer_id), source="buyer")
+        ids = {item["id"] for item in order.items}
+        for change in body.get("productOrderItem") or []:
+            if change.get("id") not in ids:
+                raise Conflict(f"order {order_id} has no item {change.get('id')}")
+            item = order.item(change["id"])
+            for key in _ITEM_UPDATABLE:
+                if key in change:
+                    item[key] = copy.deepcopy(change[key])
+            seen = {n.get("id") for n in item.get("note", [])}
+            for note in change.get("note") or []:
+                if note.get("id") not in seen:
+                    item.setdefault("note", []).append({**note, "source": "buyer",
+                                                        "date": note.get("date", iso(now))})
+        order.updated_at = now
+        await uow.product_orders.save(order)
+        await uow.commit()
+    return order
+
+
+def _task_doc(kind: str, tid: str, href: str, body: dict[str, Any], now: datetime) -> dict[str, Any]:
+    doc = copy.deepcopy(body)
+    doc.update({"id": tid, "href": href, "state": TaskState.ACKNOWLEDGED.value})
+    if kind == "modifyDate":
+        doc["creationDate"] = iso(now)
+    return doc
+
+
+async def request_cancellation(uow: UnitOfWork, clock: Clock, *, party: Party, body: dict[str, Any],
+                               api_base: str) -> OrderTask:
+    now = clock.now()
+    order_id = body["productOrder"]["productOrderId"]
+    async with uow:
+        order = await uow.product_orders.find(party.buyer_id, order_id)
+        if order is None:
+            raise _problem("referenceNotFound", f"unknown product order {order_id}", "/productOrder/productOrderId")
+        if order.state is not OrderState.IN_PROGRESS:
+            raise _problem("invalidValue", f"order {order_id} is {order.state.value}; only an order in progress "
+                           "can be cancelled", "/productOrder/productOrderId")
+        tid = new_id()
+        task = OrderTask(id=tid, buyer_id=party.buyer_id, seller_id=party.seller_id, channel=party.channel,
+                         created_at=now, updated_at=now, kind="cancel", order_id=order_id,
+                         state=TaskState.ACKNOWLEDGED, due_at=now,
+                         doc=_task_doc("cancel", tid, _href(api_base, "cancelProductOrder", tid), body, now))
+        order.resume_state = order.state
+        order.move_to(OrderState.ASSESSING_CANCELLATION, at=now, reason="cancellation requested")
+        await uow.cancel_requests.add(task)
+        await uow.product_orders.save(order)
+        await uow.commit()
+    return task
+
+
+async def request_delivery_date_change(uow: UnitOfWork, clock: Clock, *, party: Party, body: dict[str, Any],
+                                       api_base: str) -> OrderTask:
+    now = clock.now()
+    ref = body["productOrderItem"]
+    async with uow:
+        order = await uow.product_orders.find(party.buyer_id, ref["productOrderId"])
+        if order is None:
+            raise _problem("referenceNotFound", f"unknown product order {ref['productOrderId']}",
+                           "/productOrderItem/productOrderId")
+        if ref["productOrderItemId"] not in {i["id"] for i in order.items}:
+            raise _problem("referenceNotFound", f"order has no item {ref['productOrderItemId']}",
+                           "/productOrderItem/productOrderItemId")
+        if order.state is not OrderState.IN_PROGRESS or \
+                order.item_state(ref["productOrderItemId"]) is not ItemState.IN_PROGRESS:
+            raise _problem("invalidValue", "the delivery date can only change while the order and the item are "
+                           "in progress", "/productOrderItem")
+        if "requestedCompletionDate" not in body and not body.get("expediteIndicator"):
+            raise _problem("missingProperty", "give requestedCompletionDate, or expediteIndicator true",
+                           "/requestedCompletionDate")
+        tid = new_id()
+        task = OrderTask(id=tid, buyer_id=party.buyer_id, seller_id=party.seller_id, channel=party.channel,
+                         created_at=now, updated_at=now, kind="modifyDate", order_id=order.id,
+                         state=TaskState.ACKNOWLEDGED, due_at=now,
+                         doc=_task_doc("modifyDate", tid, _href(api_base, "modifyProductOrderItemRequestedDeliveryDate",
+                                                                tid), body, now))
+        order.resume_state = order.state
+        order.move_to(OrderState.PENDING_ASSESSING_MODIFICATION, at=now, reason="delivery date change requested")
+        await uow.delivery_date_requests.add(task)
+        await uow.product_orders.save(order)
+        await uow.commit()
+    return task
+
+
+async def get_task(uow: UnitOfWork, *, kind: str, buyer_id: str, task_id: str) -> OrderTask:
+    async with uow:
+        repo = uow.cancel_requests if kind == "cancel" else uow.delivery_date_requests
+        return await repo.get(buyer_id, task_id)
+
+
+async def list_tasks(uow: UnitOfWork, *, kind: str, buyer_id: str, flt: Any, offset: int,
+                     limit: int) -> tuple[list[OrderTask], int]:
+    async with uow:
+        repo = uow.cancel_requests if kind == "cancel" else uow.delivery_date_requests
+        return await repo.search(buyer_id, flt, offset=offset, limit=limit)
+
+
+async def get_charge(uow: UnitOfWork, *, buyer_id: str, charge_id: str) -> Charge:
+    async with uow:
+        return await uow.charges.get(buyer_id, charge_id)
+
+
+async def list_charges(uow: UnitOfWork, *, buyer_id: str, flt: Any, offset: int,
+                       limit: int) -> tuple[list[Charge], int]:
+    async with uow:
+        return await uow.charges.search(buyer_id, flt, offset=offset, limit=limit)
+
+
+def _resume_after_hold(order: ProductOrder, item_id: str, at: datetime) -> None:
+    """The charge is settled: the item's remaining steps move on by the time it was held."""
+    held = at - (order.held_since or at)
+    for step in order.plan:
+        if step.item_id == item_id:
+            step.at = step.at + held
+    order.held_since = None
+    done = next((s.at for s in order.plan if s.item_id == item_id and s.kind == "complete"), None)
+    if done is not None and held > timedelta(0):
+        order.set_expected_completion(item_id, done, at=at)
+
+
+def settle_charge(order: ProductOrder, charge: Charge, *, accepted: bool, at: datetime) -> None:
+    """Apply the outcome of a charge to its order: go on when accepted, fail the item otherwise."""
+    item_id = charge.item_id
+    if order.state is OrderState.HELD_ASSESSING_CHARGE:
+        order.move_to(OrderState.IN_PROGRESS, at=at, reason="charge settled")
+    if item_id is None or order.item_state(item_id) is not ItemState.HELD:
+        return
+    if accepted:
+        order.move_item(item_id, ItemState.IN_PROGRESS, at=at, reason="charge accepted")
+        _resume_after_hold(order, item_id, at)
+    else:
+        order.move_item(item_id, ItemState.FAILED, at=at, reason="charge not accepted")
+        order.plan = [s for s in order.plan if s.item_id != item_id]
+        order.held_since = None
+        order.settle_if_done(at=at)
+
+
+async def respond_to_charge(uow: UnitOfWork, clock: Clock, *, buyer_id: str, charge_id: str,
+                            body: dict[str, Any]) -> Charge:
+    now = clock.now()
+    async with uow:
+        charge = await uow.charges.get(buyer_id, charge_id)
+        if charge.state is not ChargeState.AWAITING_RESPONSE:
+            raise Conflict(f"charge {charge_id} is {charge.state.value}; it no longer takes answers")
+        items = {i["id"]: i for i in charge.doc["chargeItem"]}
+        for answer in body.get("chargeItem") or []:
+            item = items.get(answer.get("id"))
+            if item is None:
+                raise Conflict(f"charge {charge_id} has no charge item {answer.get('id')}")
+            verdict = answer.get("acceptanceIndicator")
+            if verdict not in ("accepted", "rejected"):
+                raise Conflict("acceptanceIndicator must be 'accepted' or 'rejected'")
+            item["acceptanceIndicator"] = verdict
+            item["state"] = "acceptedByBuyer" if verdict == "accepted" else "declinedByBuyer"
+        if all(i["state"] != "awaitingResponse" for i in items.values()):
+            accepted = all(i["state"] == "acceptedByBuyer" for i in items.values() if i.get("blocking", True))
+            charge.move_to(ChargeState.COMPLETED, at=now)
+            order = await uow.product_orders.get(buyer_id, charge.order_id)
+            settle_charge(order, charge, accepted=accepted, at=now)
+            await uow.product_orders.save(order)
+        else:
+            charge.updated_at = now
+        await uow.charges.save(charge)
+        await uow.commit()
+    return charge
+
+
+def new_charge(order: ProductOrder, item_id: str, detail: dict[str, Any], *, at: datetime, due: datetime,
+               api_base: str) -> Charge:
+    cid = new_id()
+    price_type = detail.get("priceType", "nonRecurring")
+    charge_item: dict[str, Any] = {
+        "id": "1", "activityType": "new", "blocking": True, "priceCategory": "expedite", "priceType": price_type,
+        "price": {"dutyFreeAmount": {"unit": detail.get("currency", "USD"), "value": float(detail["amount"])}},
+        "state": "awaitingResponse",
+        "note": [{"id": new_id(), "author": order.seller_id, "date": iso(at), "source": "seller",
+                  "text": detail.get("description", "charge")}]}
+    if price_type == "recurring":
+        charge_item["recurringChargePeriod"] = "month"
+    doc = {"id": cid, "href": _href(api_base, "charge", cid), "creationDate": iso(at), "responseDueDate": iso(due),
+           "state": ChargeState.AWAITING_RESPONSE.value, "chargeItem": [charge_item],
+           "productOrderItem": {"productOrderId": order.id, "productOrderItemId": item_id,
+                                "productOrderHref": order.doc.get("href")}}
+    charge = Charge(id=cid, buyer_id=order.buyer_id, seller_id=order.seller_id, channel=order.channel,
+                    created_at=at, updated_at=at, order_id=order.id, item_id=item_id,
+                    state=ChargeState.AWAITING_RESPONSE, doc=doc, due_at=due)
+    charge.record("chargeCreateEvent", API, at)
+    order.item(item_id).setdefault("charge", []).append({"id": cid, "href": doc["href"]})
+    return charge
+
+
+__all__ = ["NotFound", "OrderFilter", "Party", "TaskFilter", "place_order"]

@@ -1,0 +1,208 @@
+"""A Seller's behaviour as data: footprint, offerings, prices, lead times and scenario rules.
+
+Loaded from YAML by `profiles/loader.py`; every capability reads the same `SellerProfile`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+ACCESS_ELINE = "urn:mef:lso:spec:sonata:access-eline-ovc:v5.0.0:all"
+OPERATOR_UNI = "urn:mef:lso:spec:sonata:carrier-ethernet-operator-uni:v5.0.0:all"
+INTERNET_ACCESS = "urn:mef:lso:spec:cantata-sonata:basic-internet-access:v1.0.0:all"
+
+
+class ValidationPolicy(StrEnum):
+    STRICT = "strict"  # an invalid product payload is refused with a 422
+    LENIENT = "lenient"  # accepted; each violation kept as a warning on the resource
+
+
+@dataclass(frozen=True, slots=True)
+class Buyer:
+    id: str
+    name: str
+    api_key_sha256: str  # hex digest; the plain key never needs to be stored
+
+    def accepts(self, api_key: str) -> bool:
+        digest = hashlib.sha256(api_key.encode()).hexdigest()
+        return hmac.compare_digest(digest, self.api_key_sha256)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownAddress:
+    """An address the Seller knows. `fields` uses MEF FieldedAddress names (streetNr, city, ...)."""
+
+    id: str
+    fields: dict[str, str]
+    area: str | None = None  # coverage area id
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    id: str
+    address_id: str
+    name: str
+    site_type: str = "public"  # MEF: public | private
+    company: str | None = None
+    description: str | None = None
+    buyer_ids: tuple[str, ...] = ()  # empty: a public site anyone may see
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageArea:
+    id: str
+    countries: tuple[str, ...] = ()
+    cities: tuple[str, ...] = ()
+    postcode_prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Offering:
+    id: str  # productOffering.id
+    name: str
+    spec_urn: str  # productConfiguration @type
+    areas: tuple[str, ...]  # coverage area ids where it can be delivered
+    max_bandwidth_mbps: int  # per site
+    installation_days: int  # standard installation interval
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTier:
+    offering_id: str
+    up_to_mbps: int
+    nrc: Decimal  # one-off installation charge
+    mrc: Decimal  # monthly recurring charge
+    currency: str = "USD"
+    term_months: int = 12
+
+
+@dataclass(frozen=True, slots=True)
+class LeadTimes:
+    """Days on the profile's clock for each step a real partner takes."""
+
+    poq_deferred_days: float = 1.0
+    quote_days: float = 2.0  # a non-instant quote's answer
+    site_survey_days: float = 5.0
+    order_ack_days: float = 0.0  # acknowledged -> inProgress
+    charge_response_days: float = 3.0  # time a buyer has to answer a charge before it times out
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """When a scenario rule applies. An empty field matches anything."""
+
+    offering: str | None = None
+    address_id: str | None = None
+    city: str | None = None
+    country: str | None = None
+    buyer: str | None = None
+    external_id_prefix: str | None = None
+    min_bandwidth_mbps: int | None = None
+
+    def applies(self, ctx: dict[str, Any]) -> bool:
+        def eq(want: str | None, have: Any) -> bool:
+            return want is None or (have is not None and str(have).lower() == want.lower())
+
+        if not (eq(self.offering, ctx.get("offering")) and eq(self.address_id, ctx.get("address_id"))
+                and eq(self.city, ctx.get("city")) and eq(self.country, ctx.get("country"))
+                and eq(self.buyer, ctx.get("buyer"))):
+            return False
+        if self.external_id_prefix and not str(ctx.get("external_id") or "").startswith(
+                self.external_id_prefix):
+            return False
+        if self.min_bandwidth_mbps is not None and (ctx.get("bandwidth_mbps") or 0) < self.min_bandwidth_mbps:
+            return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    description: str
+    amount: Decimal
+    currency: str = "USD"
+    kind: str = "nonRecurring"  # MEF priceType
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One behaviour a real partner shows; several may apply to the same item."""
+
+    name: str
+    match: Match
+    poq_deferred: bool = False
+    poq_unserviceable: str | None = None  # reason
+    quote_site_survey: bool = False  # quote waits for a survey before it is firm
+    quote_not_instant: bool = False
+    quote_declined: str | None = None
+    order_delivery_slip_days: float = 0.0
+    order_reject_item: str | None = None  # reason
+    order_fail_item: str | None = None
+    order_hold_for_charge: Charge | None = None
+    cancellation_rejected: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SellerProfile:
+    seller_id: str
+    name: str
+    buyers: tuple[Buyer, ...]
+    addresses: tuple[KnownAddress, ...]
+    sites: tuple[Site, ...]
+    areas: tuple[CoverageArea, ...]
+    offerings: tuple[Offering, ...]
+    price_book: tuple[PriceTier, ...]
+    lead_times: LeadTimes = field(default_factory=LeadTimes)
+    scenarios: tuple[Scenario, ...] = ()
+    validation: ValidationPolicy = ValidationPolicy.STRICT
+    quote_validity_days: int = 30
+
+    def buyer_for_key(self, api_key: str) -> Buyer | None:
+        return next((b for b in self.buyers if b.accepts(api_key)), None)
+
+    def address(self, address_id: str) -> KnownAddress | None:
+        return next((a for a in self.addresses if a.id == address_id), None)
+
+    def site(self, site_id: str) -> Site | None:
+        return next((s for s in self.sites if s.id == site_id), None)
+
+    def area(self, area_id: str) -> CoverageArea | None:
+        return next((a for a in self.areas if a.id == area_id), None)
+
+    def offering(self, offering_id: str) -> Offering | None:
+        return next((o for o in self.offerings if o.id == offering_id), None)
+
+    def offerings_for_spec(self, urn: str) -> list[Offering]:
+        return [o for o in self.offerings if o.spec_urn == urn]
+
+    def covers(self, offering: Offering, address: KnownAddress) -> bool:
+        """True when the address lies in one of the offering's coverage areas."""
+        for area_id in offering.areas:
+            if address.area == area_id:
+                return True
+            area = self.area(area_id)
+            if area is None:
+                continue
+            country = address.fields.get("country", "")
+            city = address.fields.get("city", "")
+            postcode = address.fields.get("postcode", "")
+            if ((not area.countries or country.upper() in {c.upper() for c in area.countries})
+                    and (not area.cities or city.lower() in {c.lower() for c in area.cities})
+                    and (not area.postcode_prefixes
+                         or any(postcode.startswith(p) for p in area.postcode_prefixes))
+                    and (area.countries or area.cities or area.postcode_prefixes)):
+                return True
+        return False
+
+    def price(self, offering_id: str, bandwidth_mbps: int) -> PriceTier | None:
+        """The cheapest tier of that offering that carries the bandwidth."""
+        tiers = sorted((t for t in self.price_book if t.offering_id == offering_id and
+                        t.up_to_mbps >= bandwidth_mbps), key=lambda t: t.up_to_mbps)
+        return tiers[0] if tiers else None
+
+    def scenarios_for(self, ctx: dict[str, Any]) -> list[Scenario]:
+        return [s for s in self.scenarios if s.match.applies(ctx)]

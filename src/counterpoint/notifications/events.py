@@ -1,0 +1,55 @@
+"""MEF notification bodies, built from outbox rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from counterpoint.api.mounts import base_path, listener_path
+
+# Which resource (and API path) an event type points at, and the name of its item-id field.
+_RESOURCE: dict[str, tuple[str, str]] = {
+    "poqCreateEvent": ("poq", "productOfferingQualification"),
+    "poqStateChangeEvent": ("poq", "productOfferingQualification"),
+    "poqItemStateChangeEvent": ("poq", "productOfferingQualification"),
+    "quoteStateChangeEvent": ("quote", "quote"),
+    "quoteItemStateChangeEvent": ("quote", "quote"),
+    "productOrderStateChangeEvent": ("productOrder", "productOrder"),
+    "productOrderItemStateChangeEvent": ("productOrder", "productOrder"),
+    "productOrderItemExpectedCompletionDateSet": ("productOrder", "productOrder"),
+    "productSpecificProductOrderItemMilestoneEvent": ("productOrder", "productOrder"),
+    "cancelProductOrderStateChangeEvent": ("productOrder", "cancelProductOrder"),
+    "chargeCreateEvent": ("productOrder", "charge"),
+    "chargeStateChangeEvent": ("productOrder", "charge"),
+    "chargeTimeoutEvent": ("productOrder", "charge"),
+    "modifyProductOrderItemRequestedDeliveryDateStateChangeEvent":
+        ("productOrder", "modifyProductOrderItemRequestedDeliveryDate"),
+}
+_ITEM_FIELD = {"poq": "poqItemId", "quote": "quoteItemId", "productOrder": "orderItemId"}
+
+
+def iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def listener_url(callback: str, api: str, channel: str, event_type: str) -> str:
+    return f"{callback.rstrip('/')}{listener_path(api, channel)}/listener/{event_type}"
+
+
+def event_body(*, event_id: str, event_type: str, api: str, channel: str, occurred_at: datetime,
+               resource_id: str, buyer_id: str, seller_id: str, item_id: str | None, milestone: str | None,
+               seller_base_url: str) -> dict[str, Any]:
+    family, path = _RESOURCE[event_type]
+    assert family == api, f"{event_type} does not belong to {api}"
+    function = api
+    payload: dict[str, Any] = {
+        "id": resource_id,
+        "href": f"{seller_base_url}{base_path(function, channel)}/{path}/{resource_id}",
+        "buyerId": buyer_id,
+        "sellerId": seller_id,
+    }
+    if item_id is not None:
+        payload[_ITEM_FIELD[api]] = item_id
+    if milestone is not None and api == "productOrder":
+        payload["milestoneName"] = milestone
+    return {"eventId": event_id, "eventTime": iso(occurred_at), "eventType": event_type, "event": payload}

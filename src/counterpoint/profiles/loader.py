@@ -1,0 +1,217 @@
+"""Seller profiles: YAML, validated with Pydantic, turned into core objects."""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from counterpoint.core.seller import model as m
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class BuyerIn(_Strict):
+    id: str
+    name: str | None = None
+    api_key: str | None = Field(default=None, alias="apiKey")
+    api_key_sha256: str | None = Field(default=None, alias="apiKeySha256")
+
+    @model_validator(mode="after")
+    def _one_key(self) -> BuyerIn:
+        if bool(self.api_key) == bool(self.api_key_sha256):
+            raise ValueError(f"buyer {self.id}: give exactly one of apiKey or apiKeySha256")
+        return self
+
+
+class AddressIn(_Strict):
+    id: str
+    area: str | None = None
+    streetNr: str | None = None
+    streetName: str | None = None
+    streetType: str | None = None
+    locality: str | None = None
+    city: str
+    stateOrProvince: str | None = None
+    postcode: str | None = None
+    country: str
+
+
+class SiteIn(_Strict):
+    id: str
+    address: str
+    name: str
+    type: Literal["public", "private"] = "public"
+    company: str | None = None
+    description: str | None = None
+    buyers: list[str] = []
+
+
+class AreaIn(_Strict):
+    id: str
+    countries: list[str] = []
+    cities: list[str] = []
+    postcodePrefixes: list[str] = []
+
+
+class OfferingIn(_Strict):
+    id: str
+    name: str
+    spec: str
+    areas: list[str]
+    maxBandwidthMbps: int = Field(gt=0)
+    installationDays: int = Field(ge=0)
+
+
+class PriceIn(_Strict):
+    offering: str
+    upToMbps: int = Field(gt=0)
+    nrc: Decimal
+    mrc: Decimal
+    currency: str = "USD"
+    termMonths: int = 12
+
+
+class LeadTimesIn(_Strict):
+    poqDeferredDays: float = 1.0
+    quoteDays: float = 2.0
+    siteSurveyDays: float = 5.0
+    orderAckDays: float = 0.0
+    chargeResponseDays: float = 3.0
+
+
+class MatchIn(_Strict):
+    offering: str | None = None
+    address: str | None = None
+    city: str | None = None
+    country: str | None = None
+    buyer: str | None = None
+    externalIdPrefix: str | None = None
+    minBandwidthMbps: int | None = None
+
+
+class ChargeIn(_Strict):
+    description: str
+    amount: Decimal
+    currency: str = "USD"
+    priceType: Literal["nonRecurring", "recurring", "usageBased"] = "nonRecurring"
+
+
+class ScenarioIn(_Strict):
+    name: str
+    when: MatchIn = MatchIn()
+    poqDeferred: bool = False
+    poqUnserviceable: str | None = None
+    quoteSiteSurvey: bool = False
+    quoteNotInstant: bool = False
+    quoteDeclined: str | None = None
+    deliverySlipDays: float = 0.0
+    rejectItem: str | None = None
+    failItem: str | None = None
+    holdForCharge: ChargeIn | None = None
+    rejectCancellation: str | None = None
+
+
+class ProfileIn(_Strict):
+    seller: dict[str, str]
+    validation: Literal["strict", "lenient"] = "strict"
+    quoteValidityDays: int = 30
+    buyers: list[BuyerIn]
+    areas: list[AreaIn] = []
+    addresses: list[AddressIn] = []
+    sites: list[SiteIn] = []
+    offerings: list[OfferingIn] = []
+    priceBook: list[PriceIn] = []
+    leadTimes: LeadTimesIn = LeadTimesIn()
+    scenarios: list[ScenarioIn] = []
+
+    @model_validator(mode="after")
+    def _references(self) -> ProfileIn:
+        if "id" not in self.seller:
+            raise ValueError("seller.id is required")
+        areas = {a.id for a in self.areas}
+        addresses = {a.id for a in self.addresses}
+        offerings = {o.id for o in self.offerings}
+        buyers = {b.id for b in self.buyers}
+        problems = [f"address {a.id}: unknown area {a.area}" for a in self.addresses
+                    if a.area and a.area not in areas]
+        problems += [f"site {s.id}: unknown address {s.address}" for s in self.sites if s.address not in addresses]
+        problems += [f"site {s.id}: unknown buyer {b}" for s in self.sites for b in s.buyers if b not in buyers]
+        problems += [f"offering {o.id}: unknown area {a}" for o in self.offerings for a in o.areas
+                     if a not in areas]
+        problems += [f"price for unknown offering {p.offering}" for p in self.priceBook
+                     if p.offering not in offerings]
+        problems += [f"scenario {s.name}: unknown offering {s.when.offering}" for s in self.scenarios
+                     if s.when.offering and s.when.offering not in offerings]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def to_core(self) -> m.SellerProfile:
+        return m.SellerProfile(
+            seller_id=self.seller["id"],
+            name=self.seller.get("name", self.seller["id"]),
+            validation=m.ValidationPolicy(self.validation),
+            quote_validity_days=self.quoteValidityDays,
+            buyers=tuple(m.Buyer(id=b.id, name=b.name or b.id, api_key_sha256=(
+                b.api_key_sha256 or hashlib.sha256((b.api_key or "").encode()).hexdigest()))
+                for b in self.buyers),
+            areas=tuple(m.CoverageArea(id=a.id, countries=tuple(a.countries), cities=tuple(a.cities),
+                                       postcode_prefixes=tuple(a.postcodePrefixes)) for a in self.areas),
+            addresses=tuple(m.KnownAddress(
+                id=a.id, area=a.area,
+                fields={k: v for k, v in a.model_dump(exclude={"id", "area"}).items() if v is not None})
+                for a in self.addresses),
+            sites=tuple(m.Site(id=s.id, address_id=s.address, name=s.name, site_type=s.type, company=s.company,
+                               description=s.description, buyer_ids=tuple(s.buyers)) for s in self.sites),
+            offerings=tuple(m.Offering(id=o.id, name=o.name, spec_urn=o.spec, areas=tuple(o.areas),
+                                       max_bandwidth_mbps=o.maxBandwidthMbps,
+                                       installation_days=o.installationDays) for o in self.offerings),
+            price_book=tuple(m.PriceTier(offering_id=p.offering, up_to_mbps=p.upToMbps, nrc=p.nrc, mrc=p.mrc,
+                                         currency=p.currency, term_months=p.termMonths)
+                             for p in self.priceBook),
+            lead_times=m.LeadTimes(
+                poq_deferred_days=self.leadTimes.poqDeferredDays, quote_days=self.leadTimes.quoteDays,
+                site_survey_days=self.leadTimes.siteSurveyDays, order_ack_days=self.leadTimes.orderAckDays,
+                charge_response_days=self.leadTimes.chargeResponseDays),
+            scenarios=tuple(m.Scenario(
+                name=s.name,
+                match=m.Match(offering=s.when.offering, address_id=s.when.address, city=s.when.city,
+                              country=s.when.country, buyer=s.when.buyer,
+                              external_id_prefix=s.when.externalIdPrefix,
+                              min_bandwidth_mbps=s.when.minBandwidthMbps),
+                poq_deferred=s.poqDeferred, poq_unserviceable=s.poqUnserviceable,
+                quote_site_survey=s.quoteSiteSurvey, quote_not_instant=s.quoteNotInstant,
+                quote_declined=s.quoteDeclined, order_delivery_slip_days=s.deliverySlipDays,
+                order_reject_item=s.rejectItem, order_fail_item=s.failItem,
+                order_hold_for_charge=(m.Charge(description=s.holdForCharge.description,
+                                                amount=s.holdForCharge.amount,
+                                                currency=s.holdForCharge.currency,
+                                                kind=s.holdForCharge.priceType)
+                                       if s.holdForCharge else None),
+                cancellation_rejected=s.rejectCancellation)
+                for s in self.scenarios),
+        )
+
+
+class ProfileError(ValueError):
+    pass
+
+
+def load_profile(path: Path) -> m.SellerProfile:
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+    except OSError as exc:
+        raise ProfileError(f"cannot read profile {path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"profile {path} is not valid YAML: {exc}") from exc
+    try:
+        return ProfileIn.model_validate(raw).to_core()
+    except ValueError as exc:
+        raise ProfileError(f"profile {path} is invalid: {exc}") from exc

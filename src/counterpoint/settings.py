@@ -1,0 +1,49 @@
+"""The one place that reads the environment. Built once, passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_PROFILE = Path(__file__).parent / "profiles" / "demo_seller.yaml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COUNTERPOINT_", env_file=None, extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///counterpoint.db",
+        description="SQLAlchemy async URL; sqlite+aiosqlite (default, embedded) or postgresql+asyncpg",
+    )
+    profile: Path = Field(default=DEMO_PROFILE, description="Seller profile (YAML)")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_base_url: str | None = Field(
+        default=None, description="Base URL used in href fields; defaults to http://host:port"
+    )
+    mode: Literal["demo", "production"] = "demo"
+    # Outbox relay: how often it wakes, how many attempts before dead letter, first backoff.
+    relay_interval_s: float = 0.5
+    delivery_max_attempts: int = 8
+    delivery_backoff_s: float = 1.0
+    delivery_timeout_s: float = 5.0
+    # Fulfilment engine: how often it looks for due steps. time_scale > 1 runs the Seller's clock that
+    # many times faster than real time (emulator fast-forward): 43200 makes a profile day last 2 s.
+    fulfilment_interval_s: float = 0.5
+    time_scale: float = Field(default=1.0, gt=0)
+    run_workers: bool = True
+    log_level: str = "INFO"
+    api_key_salt: SecretStr = SecretStr("counterpoint-demo-salt")
+
+    @model_validator(mode="after")
+    def _no_demo_secrets_in_production(self) -> Settings:
+        if self.mode == "production" and self.api_key_salt.get_secret_value() == "counterpoint-demo-salt":
+            raise ValueError("COUNTERPOINT_API_KEY_SALT must be set outside demo mode")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")

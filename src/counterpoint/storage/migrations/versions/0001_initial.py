@@ -1,0 +1,293 @@
+"""initial schema
+
+Revision ID: 0001
+Revises: 
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+JSONDoc = sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')
+
+revision = '0001'
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('cancel_product_order',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('order_id', sa.String(length=64), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cancel_product_order'))
+    )
+    with op.batch_alter_table('cancel_product_order', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cancel_product_order_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cancel_product_order_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cancel_product_order_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cancel_product_order_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cancel_product_order_state'), ['state'], unique=False)
+
+    op.create_table('hub_listener',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('api', sa.String(length=32), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('callback', sa.Text(), nullable=False),
+    sa.Column('query', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hub_listener'))
+    )
+    with op.batch_alter_table('hub_listener', schema=None) as batch_op:
+        batch_op.create_index('ix_hub_listener_match', ['buyer_id', 'api', 'channel'], unique=False)
+
+    op.create_table('modify_delivery_date',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('order_id', sa.String(length=64), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_modify_delivery_date'))
+    )
+    with op.batch_alter_table('modify_delivery_date', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_modify_delivery_date_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_modify_delivery_date_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_modify_delivery_date_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_modify_delivery_date_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_modify_delivery_date_state'), ['state'], unique=False)
+
+    op.create_table('notification_delivery',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('event_id', sa.String(length=64), nullable=False),
+    sa.Column('listener_id', sa.String(length=64), nullable=False),
+    sa.Column('url', sa.Text(), nullable=False),
+    sa.Column('body', JSONDoc, nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_delivery'))
+    )
+    with op.batch_alter_table('notification_delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_delivery_due', ['state', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notification_delivery_event_id'), ['event_id'], unique=False)
+
+    op.create_table('outbox',
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('event_id', sa.String(length=64), nullable=False),
+    sa.Column('api', sa.String(length=32), nullable=False),
+    sa.Column('event_type', sa.String(length=96), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('resource_id', sa.String(length=64), nullable=False),
+    sa.Column('item_id', sa.String(length=64), nullable=True),
+    sa.Column('milestone', sa.String(length=128), nullable=True),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('dispatched_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_outbox')),
+    sa.UniqueConstraint('event_id', name=op.f('uq_outbox_event_id'))
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_pending', ['dispatched_at', 'seq'], unique=False)
+
+    op.create_table('poq',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('external_id', sa.String(length=128), nullable=True),
+    sa.Column('project_id', sa.String(length=128), nullable=True),
+    sa.Column('instant', sa.Boolean(), nullable=False),
+    sa.Column('requested_completion_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('answer_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('warnings', JSONDoc, nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_poq'))
+    )
+    with op.batch_alter_table('poq', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_poq_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_poq_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_poq_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_poq_external_id'), ['external_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_poq_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_poq_requested_completion_at'), ['requested_completion_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_poq_state'), ['state'], unique=False)
+
+    op.create_table('product',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('external_id', sa.String(length=128), nullable=True),
+    sa.Column('offering_id', sa.String(length=128), nullable=True),
+    sa.Column('spec_id', sa.String(length=160), nullable=True),
+    sa.Column('billing_account_id', sa.String(length=128), nullable=True),
+    sa.Column('start_date', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('order_ids', sa.Text(), nullable=False),
+    sa.Column('site_ids', sa.Text(), nullable=False),
+    sa.Column('related_ids', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_product'))
+    )
+    with op.batch_alter_table('product', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_product_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_product_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_product_external_id'), ['external_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_product_offering_id'), ['offering_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_product_state'), ['state'], unique=False)
+
+    op.create_table('product_order',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('external_id', sa.String(length=128), nullable=True),
+    sa.Column('project_id', sa.String(length=128), nullable=True),
+    sa.Column('completion_date', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('cancellation_date', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('item_requested_min', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('item_requested_max', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('item_expected_min', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('item_expected_max', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('resume_state', sa.String(length=48), nullable=True),
+    sa.Column('held_since', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('plan', JSONDoc, nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_product_order'))
+    )
+    with op.batch_alter_table('product_order', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_product_order_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_product_order_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_product_order_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_product_order_external_id'), ['external_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_product_order_state'), ['state'], unique=False)
+
+    op.create_table('product_order_charge',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('order_id', sa.String(length=64), nullable=False),
+    sa.Column('item_id', sa.String(length=64), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_product_order_charge'))
+    )
+    with op.batch_alter_table('product_order_charge', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_product_order_charge_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_product_order_charge_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_product_order_charge_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_product_order_charge_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_product_order_charge_state'), ['state'], unique=False)
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('product_order_charge', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_product_order_charge_state'))
+        batch_op.drop_index(batch_op.f('ix_product_order_charge_order_id'))
+        batch_op.drop_index(batch_op.f('ix_product_order_charge_due_at'))
+        batch_op.drop_index(batch_op.f('ix_product_order_charge_created_at'))
+        batch_op.drop_index(batch_op.f('ix_product_order_charge_buyer_id'))
+
+    op.drop_table('product_order_charge')
+    with op.batch_alter_table('product_order', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_product_order_state'))
+        batch_op.drop_index(batch_op.f('ix_product_order_external_id'))
+        batch_op.drop_index(batch_op.f('ix_product_order_due_at'))
+        batch_op.drop_index(batch_op.f('ix_product_order_created_at'))
+        batch_op.drop_index(batch_op.f('ix_product_order_buyer_id'))
+
+    op.drop_table('product_order')
+    with op.batch_alter_table('product', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_product_state'))
+        batch_op.drop_index(batch_op.f('ix_product_offering_id'))
+        batch_op.drop_index(batch_op.f('ix_product_external_id'))
+        batch_op.drop_index(batch_op.f('ix_product_created_at'))
+        batch_op.drop_index(batch_op.f('ix_product_buyer_id'))
+
+    op.drop_table('product')
+    with op.batch_alter_table('poq', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_poq_state'))
+        batch_op.drop_index(batch_op.f('ix_poq_requested_completion_at'))
+        batch_op.drop_index(batch_op.f('ix_poq_project_id'))
+        batch_op.drop_index(batch_op.f('ix_poq_external_id'))
+        batch_op.drop_index(batch_op.f('ix_poq_due_at'))
+        batch_op.drop_index(batch_op.f('ix_poq_created_at'))
+        batch_op.drop_index(batch_op.f('ix_poq_buyer_id'))
+
+    op.drop_table('poq')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_pending')
+
+    op.drop_table('outbox')
+    with op.batch_alter_table('notification_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notification_delivery_event_id'))
+        batch_op.drop_index('ix_delivery_due')
+
+    op.drop_table('notification_delivery')
+    with op.batch_alter_table('modify_delivery_date', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_modify_delivery_date_state'))
+        batch_op.drop_index(batch_op.f('ix_modify_delivery_date_order_id'))
+        batch_op.drop_index(batch_op.f('ix_modify_delivery_date_due_at'))
+        batch_op.drop_index(batch_op.f('ix_modify_delivery_date_created_at'))
+        batch_op.drop_index(batch_op.f('ix_modify_delivery_date_buyer_id'))
+
+    op.drop_table('modify_delivery_date')
+    with op.batch_alter_table('hub_listener', schema=None) as batch_op:
+        batch_op.drop_index('ix_hub_listener_match')
+
+    op.drop_table('hub_listener')
+    with op.batch_alter_table('cancel_product_order', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cancel_product_order_state'))
+        batch_op.drop_index(batch_op.f('ix_cancel_product_order_order_id'))
+        batch_op.drop_index(batch_op.f('ix_cancel_product_order_due_at'))
+        batch_op.drop_index(batch_op.f('ix_cancel_product_order_created_at'))
+        batch_op.drop_index(batch_op.f('ix_cancel_product_order_buyer_id'))
+
+    op.drop_table('cancel_product_order')

@@ -1,0 +1,130 @@
+"""The transaction boundary. Repositories never commit; events leave through the outbox on commit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from counterpoint.core.shared.aggregate import Aggregate
+from counterpoint.core.shared.events import DomainEvent
+from counterpoint.core.shared.ids import new_id
+from counterpoint.storage.outbox import outbox
+
+if TYPE_CHECKING:
+    from counterpoint.storage.hub import SqlHubListeners
+    from counterpoint.storage.inventory import SqlProducts
+    from counterpoint.storage.ordering import (
+        SqlCancelRequests,
+        SqlCharges,
+        SqlDeliveryDateRequests,
+        SqlProductOrders,
+    )
+    from counterpoint.storage.quote import SqlQuotes
+    from counterpoint.storage.serviceability import SqlAddressValidations, SqlPoqs
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: AsyncEngine, *, correlation_id: str | None = None) -> None:
+        self.engine = engine
+        self.correlation_id = correlation_id
+        self._conn: AsyncConnection | None = None
+        self._events: list[DomainEvent] = []
+        self._repos: dict[str, Any] = {}
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        self._conn = await self.engine.connect()
+        await self._conn.begin()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._conn is not None
+        try:
+            if self._conn.in_transaction():
+                await self._conn.rollback()
+        finally:
+            await self._conn.close()
+            self._conn = None
+            self._events.clear()
+            self._repos.clear()
+
+    @property
+    def conn(self) -> AsyncConnection:
+        if self._conn is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._conn
+
+    def collect(self, obj: Aggregate) -> None:
+        self._events.extend(obj.events)
+        obj.events.clear()
+
+    def record(self, event: DomainEvent) -> None:
+        self._events.append(event)
+
+    async def commit(self) -> None:
+        if self._events:
+            await self.conn.execute(insert(outbox), [
+                {"event_id": new_id(), "api": e.api, "event_type": e.event_type, "channel": e.channel,
+                 "buyer_id": e.buyer_id, "seller_id": e.seller_id, "resource_id": e.resource_id,
+                 "item_id": e.item_id, "milestone": e.milestone, "occurred_at": e.at,
+                 "correlation_id": self.correlation_id, "dispatched_at": None}
+                for e in self._events
+            ])
+            self._events.clear()
+        await self.conn.commit()
+
+    async def rollback(self) -> None:
+        self._events.clear()
+        await self.conn.rollback()
+
+    def _repo(self, key: str, factory: Any) -> Any:
+        if key not in self._repos:
+            self._repos[key] = factory(self)
+        return self._repos[key]
+
+    # --- repositories (imported lazily so capability modules stay independent) ---------------
+    @property
+    def hub(self) -> SqlHubListeners:
+        from counterpoint.storage.hub import SqlHubListeners
+        return self._repo("hub", SqlHubListeners)
+
+    @property
+    def address_validations(self) -> SqlAddressValidations:
+        from counterpoint.storage.serviceability import SqlAddressValidations
+        return self._repo("address_validations", SqlAddressValidations)
+
+    @property
+    def poqs(self) -> SqlPoqs:
+        from counterpoint.storage.serviceability import SqlPoqs
+        return self._repo("poqs", SqlPoqs)
+
+    @property
+    def quotes(self) -> SqlQuotes:
+        from counterpoint.storage.quote import SqlQuotes
+        return self._repo("quotes", SqlQuotes)
+
+    @property
+    def product_orders(self) -> SqlProductOrders:
+        from counterpoint.storage.ordering import SqlProductOrders
+        return self._repo("product_orders", SqlProductOrders)
+
+    @property
+    def cancel_requests(self) -> SqlCancelRequests:
+        from counterpoint.storage.ordering import SqlCancelRequests
+        return self._repo("cancel_requests", SqlCancelRequests)
+
+    @property
+    def delivery_date_requests(self) -> SqlDeliveryDateRequests:
+        from counterpoint.storage.ordering import SqlDeliveryDateRequests
+        return self._repo("delivery_date_requests", SqlDeliveryDateRequests)
+
+    @property
+    def charges(self) -> SqlCharges:
+        from counterpoint.storage.ordering import SqlCharges
+        return self._repo("charges", SqlCharges)
+
+    @property
+    def products(self) -> SqlProducts:
+        from counterpoint.storage.inventory import SqlProducts
+        return self._repo("products", SqlProducts)

@@ -1,0 +1,66 @@
+"""The `counterpoint` command: profile checks and the order lifecycle views."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+from typer.testing import CliRunner
+
+from counterpoint.api.app import create_app
+from counterpoint.bootstrap import build
+from counterpoint.cli.main import app
+from counterpoint.core.shared.clock import ManualClock
+from counterpoint.settings import DEMO_PROFILE, Settings
+from tests.builders import ORDER_BASE, order_body
+from tests.helpers import BUYER_A
+
+runner = CliRunner(env={"COLUMNS": "200"})
+
+
+def test_check_profile_accepts_the_demo_and_names_what_is_wrong(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["check-profile", str(DEMO_PROFILE)])
+    assert result.exit_code == 0 and "lion-city-metro" in result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(DEMO_PROFILE.read_text().replace("address: addr-sg-raffles", "address: addr-nowhere", 1))
+    result = runner.invoke(app, ["check-profile", str(bad)])
+    assert result.exit_code == 1 and "addr-nowhere" in result.output
+
+
+def test_order_view_shows_the_lifecycle(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+
+    async def make_order() -> str:
+        from datetime import timedelta
+
+        from counterpoint.workers.fulfilment import FulfilmentWorker
+
+        clock = ManualClock()
+        c = build(Settings(database_url=url, run_workers=False), clock=clock)
+        await c.start()
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(c, manage_lifecycle=False)),
+                                         base_url="http://t") as client:
+                r = await client.post(f"{ORDER_BASE}/productOrder", json=order_body(external_id="CLI-1"),
+                                      headers=BUYER_A)
+                order_id = r.json()["id"]
+            worker = FulfilmentWorker(c)
+            for _ in range(30):
+                clock.advance(timedelta(days=1))
+                await worker.run_once()
+            return order_id
+        finally:
+            await c.close()
+
+    order_id = asyncio.run(make_order())
+    result = runner.invoke(app, ["orders", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "CLI-1" in result.output and "completed" in result.output
+    result = runner.invoke(app, ["order", order_id, "--database-url", url])
+    assert result.exit_code == 0, result.output
+    for text in ("acknowledged", "inProgress", "completed", "siteSurveyComplete", "serviceActivated",
+                 "productOrderItemStateChangeEvent"):
+        assert text in result.output
+    result = runner.invoke(app, ["order", "missing", "--database-url", url])
+    assert result.exit_code == 1 and "no order missing" in result.output
