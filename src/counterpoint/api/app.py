@@ -37,7 +37,7 @@ MOUNTS: dict[str, tuple[Route, ...]] = {
     "geographicAddress": (Route("counterpoint.api.geographic_address"),),
     "geographicSite": (Route("counterpoint.api.geographic_site"),),
     "poq": (Route("counterpoint.api.poq"), Route("counterpoint.api.hub", "poq_hub")),
-    "quote": (Route("counterpoint.api.hub", "quote_hub"),),
+    "quote": (Route("counterpoint.api.quote"), Route("counterpoint.api.hub", "quote_hub")),
     "productOrder": (Route("counterpoint.api.product_order"), Route("counterpoint.api.hub", "order_hub")),
     "productInventory": (Route("counterpoint.api.product_inventory"),),
 }

@@ -122,6 +122,7 @@ class ProfileIn(_Strict):
     seller: dict[str, str]
     validation: Literal["strict", "lenient"] = "strict"
     quoteValidityDays: int = 30
+    quoteTermsMonths: list[int] = [12, 24, 36]  # the contract terms the Seller quotes
     buyers: list[BuyerIn]
     areas: list[AreaIn] = []
     addresses: list[AddressIn] = []
@@ -159,6 +160,7 @@ class ProfileIn(_Strict):
             name=self.seller.get("name", self.seller["id"]),
             validation=m.ValidationPolicy(self.validation),
             quote_validity_days=self.quoteValidityDays,
+            quote_terms_months=tuple(sorted(set(self.quoteTermsMonths))) or (12,),
             buyers=tuple(m.Buyer(id=b.id, name=b.name or b.id, api_key_sha256=(
                 b.api_key_sha256 or hashlib.sha256((b.api_key or "").encode()).hexdigest()))
                 for b in self.buyers),

@@ -3,7 +3,7 @@
 Capability modules register their tables on `schema.metadata` when imported; add yours below.
 """
 
-from counterpoint.storage import inventory, ordering, outbox, serviceability  # noqa: F401
+from counterpoint.storage import inventory, ordering, outbox, quote, serviceability  # noqa: F401
 from counterpoint.storage.schema import metadata
 
 __all__ = ["metadata"]

@@ -10,9 +10,9 @@ if TYPE_CHECKING:
 
 
 def extra_loops(c: Container) -> list[Loop]:
-    from counterpoint.workers import serviceability
+    from counterpoint.workers import quote, serviceability
     from counterpoint.workers.fulfilment import FulfilmentWorker
     from counterpoint.workers.runner import Loop
 
     return [Loop("fulfilment", FulfilmentWorker(c).run_once, c.settings.fulfilment_interval_s),
-            serviceability.loop(c)]
+            serviceability.loop(c), quote.loop(c)]

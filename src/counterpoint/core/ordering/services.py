@@ -24,6 +24,8 @@ from counterpoint.core.ordering.model import (
     iso,
     parse_time,
 )
+from counterpoint.core.quote.model import Quote
+from counterpoint.core.quote.services import accept_quotes, check_poq_ref, check_quote_refs
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import Conflict, Invalid, NotFound, Problem
@@ -166,9 +168,10 @@ def _problem(code: str, reason: str, path: str) -> Invalid:
 
 
 async def _check_items(uow: UnitOfWork, profile: SellerProfile, buyer_id: str,
-                       items: list[dict[str, Any]]) -> None:
+                       items: list[dict[str, Any]], *, now: datetime) -> dict[str, Quote]:
+    """Business checks of the order items; returns the quotes they accept."""
     seen: set[str] = set()
-    problems: list[Problem] = []
+    problems, quotes = await check_quote_refs(uow, buyer_id, items, now=now)
     for i, item in enumerate(items):
         base = f"/productOrderItem/{i}"
         if item["id"] in seen:
@@ -190,12 +193,17 @@ async def _check_items(uow: UnitOfWork, profile: SellerProfile, buyer_id: str,
                                         f"{base}/product/id"))
             elif await uow.products.find(buyer_id, pid) is None:
                 problems.append(Problem("referenceNotFound", f"unknown product {pid}", f"{base}/product/id"))
+        poq_problem = await check_poq_ref(uow, buyer_id, item.get("productOfferingQualificationItem"),
+                                          f"{base}/productOfferingQualificationItem")
+        if poq_problem is not None:
+            problems.append(poq_problem)
         for rel in item.get("productOrderItemRelationship") or []:
             if rel.get("id") not in {it["id"] for it in items}:
                 problems.append(Problem("referenceNotFound", f"related item {rel.get('id')} is not in this order",
                                         f"{base}/productOrderItemRelationship"))
     if problems:
         raise Invalid(f"{len(problems)} problem(s) in the order items", problems=problems)
+    return quotes
 
 
 def _href(base_url: str, path: str, rid: str) -> str:
@@ -216,7 +224,7 @@ async def place_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, sch
                 "stateChange": [{"state": OrderState.ACKNOWLEDGED.value, "changeDate": iso(now)}]})
     plan: list[Step] = []
     async with uow:
-        await _check_items(uow, profile, party.buyer_id, doc["productOrderItem"])
+        quotes = await _check_items(uow, profile, party.buyer_id, doc["productOrderItem"], now=now)
         for item in doc["productOrderItem"]:
             steps, done = _plan_item(profile, party.buyer_id, doc, item, now)
             plan.extend(steps)
@@ -230,6 +238,7 @@ async def place_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, sch
             order.add_note(f"accepted with a product payload problem: {w.as_text()}", at=now, note_id=new_id(),
                            author=profile.name)
         await uow.product_orders.add(order)
+        await accept_quotes(uow, quotes, order_id=oid, now=now)
         await uow.commit()
     return order
 

@@ -160,6 +160,7 @@ class SellerProfile:
     scenarios: tuple[Scenario, ...] = ()
     validation: ValidationPolicy = ValidationPolicy.STRICT
     quote_validity_days: int = 30
+    quote_terms_months: tuple[int, ...] = (12, 24, 36)  # contract terms offered, ascending
 
     def buyer_for_key(self, api_key: str) -> Buyer | None:
         return next((b for b in self.buyers if b.accepts(api_key)), None)

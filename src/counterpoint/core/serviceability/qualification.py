@@ -110,7 +110,14 @@ def _transient(address: Mapping[str, Any]) -> KnownAddress:
 
 
 class Qualifier:
-    """Answers the items of one POQ request for one Buyer."""
+    """Answers the items of one POQ request for one Buyer.
+
+    A quote (MEF 115) locates and judges its items the same way: `quote.pricing` subclasses this with its
+    own item and relationship field names.
+    """
+
+    ITEMS = "productOfferingQualificationItem"
+    RELATIONSHIP = "qualificationItemRelationship"
 
     def __init__(
         self,
@@ -124,7 +131,7 @@ class Qualifier:
         self.profile = profile
         self.buyer_id = buyer_id
         self.request = request
-        self.items: list[dict[str, Any]] = request["productOfferingQualificationItem"]
+        self.items: list[dict[str, Any]] = request[self.ITEMS]
         self.index = {item["id"]: i for i, item in enumerate(self.items)}
         self.holdings = holdings
         self.at = at
@@ -176,7 +183,7 @@ class Qualifier:
     def place_of(self, index: int, seen: frozenset[int] = frozenset()) -> Place | None:
         item = self.items[index]
         product = item.get("product") or {}
-        base = f"/productOfferingQualificationItem/{index}/product"
+        base = f"/{self.ITEMS}/{index}/product"
         own = self._pick(product.get("place"))
         if own:
             j, place = own[0]
@@ -186,7 +193,7 @@ class Qualifier:
             found = self._holding_place(holding)
             if found is not None:
                 return found
-        for rel in item.get("qualificationItemRelationship") or []:
+        for rel in item.get(self.RELATIONSHIP) or []:
             other = self.index.get(rel.get("id"))
             if other is not None and other not in seen and other != index:
                 try:
@@ -211,9 +218,10 @@ class Qualifier:
         return None
 
     # --- judgement ----------------------------------------------------------------------------------------
-    def assess(self, offering: Offering, place: Place, mbps: float | None) -> Assessment:
+    def context(self, offering: Offering, place: Place, mbps: float | None) -> dict[str, Any]:
+        """What the profile's scenario rules match on, for one offering at one place."""
         fields = place.address.fields
-        ctx = {
+        return {
             "offering": offering.id,
             "address_id": place.address.id or None,
             "city": fields.get("city"),
@@ -222,7 +230,9 @@ class Qualifier:
             "external_id": self.request.get("externalId"),
             "bandwidth_mbps": mbps,
         }
-        scenarios = self.profile.scenarios_for(ctx)
+
+    def assess(self, offering: Offering, place: Place, mbps: float | None) -> Assessment:
+        scenarios = self.profile.scenarios_for(self.context(offering, place, mbps))
         blocked = next((s.poq_unserviceable for s in scenarios if s.poq_unserviceable), None)
         slip = max((s.order_delivery_slip_days for s in scenarios), default=0.0)
         days = offering.installation_days + math.ceil(slip)
@@ -309,7 +319,7 @@ class Qualifier:
     # --- one item -----------------------------------------------------------------------------------------
     def offerings_for(self, index: int) -> tuple[list[Offering], bool]:
         """The candidate offerings and whether the Buyer named one."""
-        base = f"/productOfferingQualificationItem/{index}/product"
+        base = f"/{self.ITEMS}/{index}/product"
         product = self.items[index].get("product") or {}
         config = product.get("productConfiguration") or {}
         urn = config.get("@type")
@@ -370,7 +380,7 @@ class Qualifier:
     def _qualify(self, index: int) -> ItemAnswer:
         item = self.items[index]
         product = item.get("product") or {}
-        base = f"/productOfferingQualificationItem/{index}/product"
+        base = f"/{self.ITEMS}/{index}/product"
         if item["action"] in ("modify", "delete") and str(product.get("id")) not in self.holdings:
             raise Termination(
                 "referenceNotFound",

@@ -200,10 +200,12 @@ def check_request(request: dict[str, Any], *, now: datetime) -> list[Problem]:
     return problems
 
 
-async def _holdings(uow: UnitOfWork, buyer_id: str, request: dict[str, Any]) -> dict[str, Holding]:
+async def holdings(
+    uow: UnitOfWork, buyer_id: str, request: dict[str, Any], items: str = ITEMS
+) -> dict[str, Holding]:
     """The Buyer's inventory products the items name (modified, deleted or related)."""
     wanted: set[str] = set()
-    for item in request[ITEMS]:
+    for item in request[items]:
         product = item.get("product") or {}
         if product.get("id"):
             wanted.add(str(product["id"]))
@@ -285,8 +287,8 @@ async def create_poq(
     }
     async with uow:
         if instant:
-            holdings = await _holdings(uow, buyer_id, request)
-            answers = Qualifier(profile, buyer_id=buyer_id, request=doc, holdings=holdings, at=now).qualify()
+            held = await holdings(uow, buyer_id, request)
+            answers = Qualifier(profile, buyer_id=buyer_id, request=doc, holdings=held, at=now).qualify()
             manual = [a.item_id for a in answers if a.manual]
             if manual:
                 raise Invalid(
@@ -356,9 +358,9 @@ async def advance_poq(uow: UnitOfWork, clock: Clock, profile: SellerProfile, poq
             deadline = poq.requested_completion_at
             poq.due_at = min(poq.answer_at, deadline) if deadline is not None else poq.answer_at
         elif poq.answer_at is not None and poq.answer_at <= now:
-            holdings = await _holdings(uow, poq.buyer_id, poq.doc)
+            held = await holdings(uow, poq.buyer_id, poq.doc)
             answers = Qualifier(
-                profile, buyer_id=poq.buyer_id, request=poq.doc, holdings=holdings, at=now
+                profile, buyer_id=poq.buyer_id, request=poq.doc, holdings=held, at=now
             ).qualify()
             _apply(poq.doc, answers)
             for a in answers:

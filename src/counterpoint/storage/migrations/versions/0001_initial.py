@@ -225,9 +225,53 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_product_order_charge_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_product_order_charge_state'), ['state'], unique=False)
 
+    op.create_table('quote',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('external_id', sa.String(length=128), nullable=True),
+    sa.Column('project_id', sa.String(length=128), nullable=True),
+    sa.Column('quote_level', sa.String(length=40), nullable=True),
+    sa.Column('instant', sa.Boolean(), nullable=False),
+    sa.Column('requested_completion_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('expected_completion_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('effective_completion_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('answer_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('firm_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('valid_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('warnings', JSONDoc, nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quote'))
+    )
+    with op.batch_alter_table('quote', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quote_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quote_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quote_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quote_external_id'), ['external_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quote_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quote_quote_level'), ['quote_level'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quote_state'), ['state'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('quote', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quote_state'))
+        batch_op.drop_index(batch_op.f('ix_quote_quote_level'))
+        batch_op.drop_index(batch_op.f('ix_quote_project_id'))
+        batch_op.drop_index(batch_op.f('ix_quote_external_id'))
+        batch_op.drop_index(batch_op.f('ix_quote_due_at'))
+        batch_op.drop_index(batch_op.f('ix_quote_created_at'))
+        batch_op.drop_index(batch_op.f('ix_quote_buyer_id'))
+
+    op.drop_table('quote')
     with op.batch_alter_table('product_order_charge', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_product_order_charge_state'))
         batch_op.drop_index(batch_op.f('ix_product_order_charge_order_id'))
