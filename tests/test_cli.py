@@ -64,3 +64,38 @@ def test_order_view_shows_the_lifecycle(tmp_path: Path) -> None:
         assert text in result.output
     result = runner.invoke(app, ["order", "missing", "--database-url", url])
     assert result.exit_code == 1 and "no order missing" in result.output
+
+
+def test_quote_views_show_prices_states_and_order_links(tmp_path: Path) -> None:
+    from tests.api.test_quote import QUOTE_BASE, ordered, qitem, quote
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+
+    async def make() -> tuple[str, str]:
+        c = build(Settings(database_url=url, run_workers=False), clock=ManualClock())
+        await c.start()
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(c, manage_lifecycle=False)),
+                                         base_url="http://t") as client:
+                r = await client.post(f"{QUOTE_BASE}/quote", json=quote(qitem(), externalId="CLI-Q"),
+                                      headers=BUYER_A)
+                doc = r.json()
+                r = await client.post(f"{ORDER_BASE}/productOrder", json=order_body(ordered(doc)), headers=BUYER_A)
+                assert r.status_code == 201, r.text
+                return doc["id"], r.json()["id"]
+        finally:
+            await c.close()
+
+    quote_id, order_id = asyncio.run(make())
+    result = runner.invoke(app, ["quotes", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "CLI-Q" in result.output and "accepted" in result.output
+    result = runner.invoke(app, ["quote", quote_id, "--database-url", url])
+    assert result.exit_code == 0, result.output
+    for text in ("approved.orderable", "accepted", f"ordered by product order {order_id}", "150 USD/month",
+                 "300 USD once", "24 months", "quoteStateChangeEvent"):
+        assert text in result.output, text
+    result = runner.invoke(app, ["order", order_id, "--database-url", url])
+    assert f"quote {quote_id} item 1" in result.output
+    result = runner.invoke(app, ["quote", "missing", "--database-url", url])
+    assert result.exit_code == 1 and "no quote missing" in result.output

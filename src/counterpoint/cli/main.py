@@ -147,6 +147,27 @@ def order(order_id: str, database_url: Annotated[str | None, typer.Option()] = N
 
 
 @app.command()
+def quotes(database_url: Annotated[str | None, typer.Option()] = None,
+           limit: Annotated[int, typer.Option(help="how many, newest first")] = 50) -> None:
+    """List the quotes this Seller holds, with their items' states."""
+    from counterpoint.cli.views import quotes_table
+
+    console.print(_with_uow(database_url, lambda uow: quotes_table(uow, limit=limit)))
+
+
+@app.command()
+def quote(quote_id: str, database_url: Annotated[str | None, typer.Option()] = None) -> None:
+    """Show one quote's lifecycle: states, items with prices and terms, and every notification sent."""
+    from counterpoint.cli.views import quote_view
+
+    try:
+        console.print(_with_uow(database_url, lambda uow: quote_view(uow, quote_id)))
+    except LookupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     console.print(__version__)

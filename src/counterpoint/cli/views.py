@@ -12,12 +12,16 @@ from sqlalchemy import select
 
 from counterpoint.storage.ordering import order_charge, product_order
 from counterpoint.storage.outbox import delivery, outbox
+from counterpoint.storage.quote import quote as quote_table
 from counterpoint.storage.uow import SqlUnitOfWork
 
 _STATE_STYLE = {"completed": "green", "inProgress": "cyan", "acknowledged": "white", "failed": "red",
                 "rejected": "red", "cancelled": "yellow", "partial": "yellow", "held.assessingCharge": "magenta",
                 "held": "magenta", "assessingCancellation": "yellow", "pendingCancellation": "yellow",
-                "pending.assessingModification": "blue"}
+                "pending.assessingModification": "blue", "approved.orderable": "green",
+                "approved.orderableAlternate": "green", "answered": "green", "accepted": "green",
+                "inProgress.draft": "cyan", "unableToProvide": "red", "declined": "yellow", "expired": "yellow",
+                "abandoned": "yellow"}
 
 
 def styled(state: str) -> str:
@@ -56,7 +60,9 @@ async def order_view(uow: SqlUnitOfWork, order_id: str) -> Group:
         product = item.get("product", {})
         node = items.add(f"item {item['id']} ({item['action']} {(product.get('productOffering') or {}).get('id', '')})"
                          f"  {styled(item['state'])}  expected {item.get('expectedCompletionDate', '-')}"
-                         f"  product {product.get('id', '-')}")
+                         f"  product {product.get('id', '-')}"
+                         + (f"  quote {item['quoteItem']['quoteId']} item {item['quoteItem']['id']}"
+                            if item.get("quoteItem") else ""))
         events = [(c["changeDate"], styled(c["state"]) + (f"  {c['changeReason']}" if c.get("changeReason") else ""))
                   for c in item.get("stateChange", [])]
         events += [(m["date"], f"milestone [bold]{m['name']}[/]") for m in item.get("milestone", [])]
@@ -68,22 +74,80 @@ async def order_view(uow: SqlUnitOfWork, order_id: str) -> Group:
         charge_tree.add(f"{ch['id']}  {ch['state']}  due {ch['doc']['responseDueDate']}  "
                         + ", ".join(f"{i['price']['dutyFreeAmount']['value']} {i['price']['dutyFreeAmount']['unit']}"
                                     f" {i['state']}" for i in ch["doc"]["chargeItem"]))
-    sent = Table(title="notifications about this order")
-    for col in ("event", "occurred", "listener", "delivery", "attempts"):
-        sent.add_column(col)
-    events = (await uow.conn.execute(select(outbox).where(outbox.c.resource_id == order_id)
-                                     .order_by(outbox.c.seq))).mappings().all()
-    for e in events:
-        deliveries = (await uow.conn.execute(select(delivery).where(delivery.c.event_id == e["event_id"]))
-                      ).mappings().all()
-        if not deliveries:
-            sent.add_row(e["event_type"], e["occurred_at"].isoformat(), "-",
-                         "no listener" if e["dispatched_at"] else "pending", "-")
-        for d in deliveries:
-            sent.add_row(e["event_type"], e["occurred_at"].isoformat(), d["url"].split("/mefApi/")[0], d["state"],
-                         str(d["attempts"]))
+    sent = await notifications_table(uow, order_id, "notifications about this order")
     parts: list[Any] = [Panel(head, title="product order"), history, items]
     if charges:
         parts.append(charge_tree)
     parts.append(sent)
     return Group(*parts)
+
+
+async def notifications_table(uow: SqlUnitOfWork, resource_id: str, title: str) -> Table:
+    """Every notification the Seller raised about one resource, and what became of each delivery."""
+    sent = Table(title=title)
+    for col in ("event", "item", "occurred", "listener", "delivery", "attempts"):
+        sent.add_column(col)
+    events = (await uow.conn.execute(select(outbox).where(outbox.c.resource_id == resource_id)
+                                     .order_by(outbox.c.seq))).mappings().all()
+    for e in events:
+        deliveries = (await uow.conn.execute(select(delivery).where(delivery.c.event_id == e["event_id"]))
+                      ).mappings().all()
+        item = e["item_id"] or ""
+        if not deliveries:
+            sent.add_row(e["event_type"], item, e["occurred_at"].isoformat(), "-",
+                         "no listener" if e["dispatched_at"] else "pending", "-")
+        for d in deliveries:
+            sent.add_row(e["event_type"], item, e["occurred_at"].isoformat(), d["url"].split("/mefApi/")[0],
+                         d["state"], str(d["attempts"]))
+    return sent
+
+
+def _price_text(item: dict[str, Any]) -> str:
+    out = []
+    for p in item.get("quoteItemPrice") or []:
+        money = (p.get("price") or {}).get("dutyFreeAmount") or {}
+        period = f"/{p['recurringChargePeriod']}" if p.get("recurringChargePeriod") else " once"
+        out.append(f"{money.get('value')} {money.get('unit', '')}{period}")
+    return ", ".join(out) or "-"
+
+
+async def quotes_table(uow: SqlUnitOfWork, *, limit: int = 50) -> Table:
+    table = Table(title="quotes (newest first)")
+    for col in ("id", "buyer", "externalId", "level", "state", "items", "quoted", "valid until"):
+        table.add_column(col)
+    rows = (await uow.conn.execute(select(quote_table).order_by(quote_table.c.created_at.desc())
+                                   .limit(limit))).mappings().all()
+    for r in rows:
+        doc = r["doc"]
+        table.add_row(r["id"], r["buyer_id"], doc.get("externalId", ""), doc.get("quoteLevel") or
+                      doc.get("buyerRequestedQuoteLevel", ""), styled(r["state"]),
+                      " ".join(styled(i["state"]) for i in doc["quoteItem"]), doc["quoteDate"],
+                      (doc.get("validFor") or {}).get("endDateTime", "-"))
+    return table
+
+
+async def quote_view(uow: SqlUnitOfWork, quote_id: str) -> Group:
+    row = (await uow.conn.execute(select(quote_table).where(quote_table.c.id == quote_id))).mappings().first()
+    if row is None:
+        raise LookupError(f"no quote {quote_id}")
+    doc: dict[str, Any] = row["doc"]
+    head = Table.grid(padding=(0, 2))
+    for key, value in (("quote", doc["id"]), ("buyer", row["buyer_id"]), ("interface", row["channel"]),
+                       ("externalId", doc.get("externalId", "")), ("asked", doc["buyerRequestedQuoteLevel"]),
+                       ("level", doc.get("quoteLevel", "-")), ("state", styled(doc["state"])),
+                       ("expected", doc.get("expectedQuoteCompletionDate", "-")),
+                       ("valid until", (doc.get("validFor") or {}).get("endDateTime", "-"))):
+        head.add_row(f"[bold]{key}[/]", str(value))
+    history = Tree("[bold]quote states[/]")
+    for change in doc.get("stateChange", []):
+        history.add(f"{change['changeDate']}  {styled(change['state'])}  {change.get('changeReason', '')}")
+    items = Tree("[bold]items[/]")
+    for item in doc["quoteItem"]:
+        product = item.get("product") or {}
+        term = (item.get("quoteItemTerm") or [{}])[0].get("name", "-")
+        node = items.add(f"item {item['id']} ({item['action']} {(product.get('productOffering') or {}).get('id', '')})"
+                         f"  {styled(item['state'])}  term {term}  {_price_text(item)}")
+        for err in item.get("terminationError") or []:
+            node.add(f"[red]{err.get('code', '')}[/] {err.get('value', '')}")
+    sent = await notifications_table(uow, quote_id, "notifications about this quote")
+    return Group(Panel(head, title="quote"), history, items, sent)
