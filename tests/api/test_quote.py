@@ -481,3 +481,32 @@ async def test_cantata_customers_get_the_same_engine(client: httpx.AsyncClient) 
     assert doc["state"] == "approved.orderable"
     assert doc["href"].startswith(f"http://seller.test{CANTATA_QUOTE_BASE}/quote/")
     assert await fetch(client, doc["id"], base=CANTATA_QUOTE_BASE) == doc
+
+
+async def test_upgrade_and_disconnect_of_an_owned_product_are_quoted(
+    client: httpx.AsyncClient, container: Container, clock: ManualClock
+) -> None:
+    from tests.api.test_product_order import drive
+    from tests.builders import add_item, ael_config
+
+    r = await client.post(f"{ORDER_BASE}/productOrder", headers=BUYER_A,
+                          json=order_body(add_item(config=ael_config(100))))
+    order_id = r.json()["id"]
+    await drive(container, clock, days=40)
+    r = await client.get(f"/mefApi/sonata/productInventory/v7/product?productOrderId={order_id}", headers=BUYER_A)
+    (product,) = r.json()
+    upgrade = {**qitem("up", place=None, offering=None, config=ael(2000)), "action": "modify"}
+    upgrade["product"]["id"] = product["id"]
+    stop = {"id": "stop", "action": "delete", "product": {"id": product["id"]}}
+    doc = await create(client, quote(upgrade, stop))
+    assert states(doc) == ("approved.orderable", {"up": "approved.orderable", "stop": "approved.orderable"}), [
+        (i["state"], i.get("terminationError")) for i in doc["quoteItem"]]
+    up = items(doc)["up"]
+    # 2000 Mbps moves to the 10 000 Mbps tier: its monthly charge only, no installation
+    assert up["quoteItemPrice"] == [{"name": "Access E-Line Singapore up to 10000 Mbps", "priceType": "recurring",
+                                     "recurringChargePeriod": "month",
+                                     "price": {"dutyFreeAmount": {"unit": "USD", "value": 4800}}}]
+    assert items(doc)["stop"]["quoteItemPrice"] == []
+    other = await create(client, quote(upgrade), headers=BUYER_B)  # not B's product
+    assert states(other) == ("unableToProvide", {"up": "unableToProvide"})
+    assert other["quoteItem"][0]["terminationError"][0]["code"] == "referenceNotFound"

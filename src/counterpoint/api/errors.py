@@ -126,8 +126,9 @@ def install(app: FastAPI) -> None:
         if any(e["type"] == "json_invalid" or (e["type"] in ("model_attributes_type", "dict_type", "missing")
                                                and len(e["loc"]) <= 1) for e in body_errors):
             first = body_errors[0]
+            detail = (first.get("ctx") or {}).get("error") or first["msg"]
             return MefJSONResponse(error_body("invalidBody", f"request body is not valid JSON of the "
-                                              f"expected shape: {first['msg']}"), status_code=400)
+                                              f"expected shape: {detail}"), status_code=400)
         if body_errors and request.method == "PATCH":
             # MEF's PATCH operations document no 422: a body that breaks the envelope is a bad request
             first = _problem_from_pydantic(body_errors[0])

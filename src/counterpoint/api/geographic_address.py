@@ -10,13 +10,14 @@ from counterpoint.api.deps import Caller, Services
 from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.mounts import base_path
 from counterpoint.api.responses import MefJSONResponse
+from counterpoint.api.routing import MefRoute
 from counterpoint.core.serviceability import services as serviceability
 
 
 def make_router(channel: str) -> APIRouter:
     version = {"sonata": "v7", "cantata": "v1"}[channel]
     mef = importlib.import_module(f"counterpoint.contracts.{channel}.geographic_address_{version}")
-    router = APIRouter(tags=["geographicAddress"])
+    router = APIRouter(route_class=MefRoute, tags=["geographicAddress"])
 
     def href_base(c: Services) -> str:
         return c.base_url + base_path("geographicAddress", channel)

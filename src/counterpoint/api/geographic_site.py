@@ -11,6 +11,7 @@ from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.mounts import base_path
 from counterpoint.api.paging import Page, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
+from counterpoint.api.routing import MefRoute
 from counterpoint.core.serviceability import services as serviceability
 from counterpoint.core.serviceability.services import SiteFilter
 from counterpoint.core.shared.errors import BadRequest
@@ -34,7 +35,7 @@ _CRITERIA = {
 
 
 def make_router(channel: str) -> APIRouter:
-    router = APIRouter(tags=["geographicSite"])
+    router = APIRouter(route_class=MefRoute, tags=["geographicSite"])
 
     def hrefs(c: Services) -> dict[str, str]:
         return {

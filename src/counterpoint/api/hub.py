@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Response
 from counterpoint.api.deps import Caller, Services
 from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.responses import MefJSONResponse
+from counterpoint.api.routing import MefRoute
 from counterpoint.core.hub import services as hub
 from counterpoint.core.hub.model import HubListener
 from counterpoint.core.shared.errors import BadRequest
@@ -22,7 +23,7 @@ def to_mef(listener: HubListener) -> dict[str, Any]:
 
 
 def make_router(api: str, *, with_retrieve: bool) -> APIRouter:
-    router = APIRouter(tags=["events subscription"])
+    router = APIRouter(route_class=MefRoute, tags=["events subscription"])
 
     @router.post("/hub", operation_id="registerListener", status_code=201, responses=MEF_ERRORS,
                  response_class=MefJSONResponse)

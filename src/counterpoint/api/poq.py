@@ -13,6 +13,7 @@ from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.mounts import base_path
 from counterpoint.api.paging import Page, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
+from counterpoint.api.routing import MefRoute
 from counterpoint.core.serviceability import services as serviceability
 from counterpoint.core.serviceability.services import PoqFilter
 from counterpoint.core.shared.errors import BadRequest
@@ -29,7 +30,7 @@ def _aware(at: datetime | None, name: str) -> datetime | None:
 def make_router(channel: str) -> APIRouter:
     version = {"sonata": "v7", "cantata": "v1"}[channel]
     mef = importlib.import_module(f"counterpoint.contracts.{channel}.poq_{version}")
-    router = APIRouter(tags=["productOfferingQualification"])
+    router = APIRouter(route_class=MefRoute, tags=["productOfferingQualification"])
 
     def href_base(c: Services) -> str:
         return c.base_url + base_path("poq", channel)

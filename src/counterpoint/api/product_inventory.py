@@ -11,6 +11,7 @@ from counterpoint.api.deps import Caller, Services
 from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.paging import Page, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
+from counterpoint.api.routing import MefRoute
 from counterpoint.core.inventory import services as inventory
 from counterpoint.core.inventory.services import ProductFilter
 
@@ -21,7 +22,7 @@ _FIND = ("id", "href", "status", "productSpecification", "productOffering", "rel
 
 
 def make_router(channel: str) -> APIRouter:
-    router = APIRouter(tags=["product"])
+    router = APIRouter(route_class=MefRoute, tags=["product"])
 
     def with_href(doc: dict[str, Any], c: Services) -> dict[str, Any]:
         from counterpoint.api.mounts import base_path

@@ -13,6 +13,7 @@ from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.mounts import base_path
 from counterpoint.api.paging import Page, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
+from counterpoint.api.routing import MefRoute
 from counterpoint.core.ordering import services as ordering
 from counterpoint.core.ordering.model import Charge, OrderTask, ProductOrder
 from counterpoint.core.ordering.services import OrderFilter, Party, TaskFilter
@@ -37,7 +38,7 @@ def _body(mef: Any, model: str, raw: Any) -> dict[str, Any]:
 def make_router(channel: str) -> APIRouter:
     version = {"sonata": "v10", "cantata": "v5"}[channel]
     mef = importlib.import_module(f"counterpoint.contracts.{channel}.product_order_{version}")
-    router = APIRouter(tags=["productOrder"])
+    router = APIRouter(route_class=MefRoute, tags=["productOrder"])
 
     def api_base(c: Services) -> str:
         return c.base_url + base_path("productOrder", channel)

@@ -13,6 +13,7 @@ from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.mounts import base_path
 from counterpoint.api.paging import Page, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
+from counterpoint.api.routing import MefRoute
 from counterpoint.core.quote import services as quoting
 from counterpoint.core.quote.model import QuoteFilter
 from counterpoint.core.shared.errors import BadRequest
@@ -32,7 +33,7 @@ def _aware(at: datetime | None, name: str) -> datetime | None:
 def make_router(channel: str) -> APIRouter:
     version = {"sonata": "v8", "cantata": "v2"}[channel]
     mef = importlib.import_module(f"counterpoint.contracts.{channel}.quote_{version}")
-    router = APIRouter(tags=["quote"])
+    router = APIRouter(route_class=MefRoute, tags=["quote"])
 
     def href_base(c: Services) -> str:
         return c.base_url + base_path("quote", channel)

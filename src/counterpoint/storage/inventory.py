@@ -10,7 +10,7 @@ from sqlalchemy.engine import RowMapping
 from counterpoint.core.inventory.model import Product, ProductStatus
 from counterpoint.core.inventory.services import ProductFilter
 from counterpoint.storage.repository import ResourceRepository
-from counterpoint.storage.schema import UtcDateTime, resource_table
+from counterpoint.storage.schema import JSONDoc, UtcDateTime, resource_table
 
 product = resource_table(
     "product",
@@ -23,6 +23,7 @@ product = resource_table(
     Column("order_ids", Text, nullable=False),
     Column("site_ids", Text, nullable=False),
     Column("related_ids", Text, nullable=False),
+    Column("places", JSONDoc, nullable=False),  # install places as ordered (MEF 116 shows only sites)
 )
 
 
@@ -51,12 +52,13 @@ class SqlProducts(ResourceRepository[Product]):
             "order_ids": _bars(sorted({r["productOrderId"] for r in d.get("productOrderItem", [])})),
             "site_ids": _bars([s["id"] for s in d.get("relatedSite", []) if s.get("id")]),
             "related_ids": _bars([r["id"] for r in d.get("productRelationship", []) if r.get("id")]),
+            "places": obj.places,
         }
 
     def from_row(self, row: RowMapping) -> Product:
         return Product(id=row["id"], buyer_id=row["buyer_id"], seller_id=row["seller_id"], channel=row["channel"],
                        created_at=row["created_at"], updated_at=row["updated_at"], version=row["version"],
-                       status=ProductStatus(row["state"]), doc=row["doc"])
+                       status=ProductStatus(row["state"]), doc=row["doc"], places=list(row["places"] or []))
 
     async def search(self, buyer_id: str, f: ProductFilter, *, offset: int, limit: int
                      ) -> tuple[list[Product], int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -41,6 +41,9 @@ def iso(at: datetime) -> str:
 class Product(Aggregate):
     status: ProductStatus
     doc: dict[str, Any]
+    # Where it is installed, as the order gave it. MEF 116 can only show site references (relatedSite), so an
+    # address is kept here for the Seller's own use (qualifying and quoting changes to the product).
+    places: list[dict[str, Any]] = field(default_factory=list)
 
     def move_to(self, target: ProductStatus, *, at: datetime, reason: str | None = None) -> None:
         check_transition(PRODUCT_ALLOWED, f"product {self.id}", self.status, target)

@@ -67,7 +67,8 @@ async def apply_order_item(uow: UnitOfWork, *, buyer_id: str, seller_id: str, ch
         if external_id:
             doc["externalId"] = external_id
         product = Product(id=new, buyer_id=buyer_id, seller_id=seller_id, channel=channel, created_at=at,
-                          updated_at=at, status=ProductStatus.ACTIVE, doc=doc)
+                          updated_at=at, status=ProductStatus.ACTIVE, doc=doc,
+                          places=copy.deepcopy([p for p in source.get("place") or [] if isinstance(p, dict)]))
         await uow.products.add(product)
         return new
     if product_id is None:
@@ -78,6 +79,8 @@ async def apply_order_item(uow: UnitOfWork, *, buyer_id: str, seller_id: str, ch
         for key in _CARRIED:
             if key in source:
                 product.doc[key] = copy.deepcopy(source[key])
+        if source.get("place"):
+            product.places = copy.deepcopy([p for p in source["place"] if isinstance(p, dict)])
         product.move_to(ProductStatus.ACTIVE_PENDING_CHANGE, at=at, reason=f"order {order_id}")
         product.move_to(ProductStatus.ACTIVE, at=at, reason=f"order {order_id} completed")
     elif action == "delete":

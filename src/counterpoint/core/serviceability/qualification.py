@@ -452,9 +452,9 @@ class Qualifier:
         return answers
 
 
-def holding_of(product_id: str, doc: Mapping[str, Any]) -> Holding:
-    """What a POQ reads of an inventory product document (MEF 116 Product)."""
-    places = [p for p in doc.get("place") or [] if isinstance(p, dict)]
+def holding_of(product_id: str, doc: Mapping[str, Any], places: Any = ()) -> Holding:
+    """What a POQ reads of an inventory product: its MEF 116 document and the places it was installed at."""
+    places = [p for p in [*(places or []), *(doc.get("place") or [])] if isinstance(p, dict)]
     places += [
         {"@type": "GeographicSiteRef", "id": s["id"], "role": s.get("role", "")}
         for s in doc.get("relatedSite") or []

@@ -214,7 +214,7 @@ async def holdings(
     for product_id in sorted(wanted):
         product = await uow.products.find(buyer_id, product_id)
         if product is not None:
-            found[product_id] = holding_of(product_id, product.doc)
+            found[product_id] = holding_of(product_id, product.doc, product.places)
     return found
 
 

@@ -161,6 +161,7 @@ def upgrade() -> None:
     sa.Column('order_ids', sa.Text(), nullable=False),
     sa.Column('site_ids', sa.Text(), nullable=False),
     sa.Column('related_ids', sa.Text(), nullable=False),
+    sa.Column('places', JSONDoc, nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_product'))
     )
     with op.batch_alter_table('product', schema=None) as batch_op:
