@@ -362,6 +362,9 @@ async def test_orders_on_quotes_that_cannot_be_ordered_are_422(
         (ordered(doc) | {"quoteItem": {"id": "1", "quoteId": "nope"}}, "referenceNotFound", "quoteItem/quoteId"),
         (ordered(doc) | {"quoteItem": {"id": "9", "quoteId": doc["id"]}}, "referenceNotFound", "quoteItem/id"),
         (ordered(budget), "invalidValue", "quoteItem/quoteId"),
+        (ordered(doc) | {"product": {**ordered(doc)["product"], "productConfiguration": uni("10GBASE_LR")}},
+         "invalidValue", "product/productConfiguration"),
+        (ordered(doc) | {"action": "modify"}, "invalidValue", "action"),
         (ordered(doc) | {"productOfferingQualificationItem": {"id": "1", "productOfferingQualificationId": "x"}},
          "referenceNotFound", "productOfferingQualificationItem/productOfferingQualificationId"),
     ]
@@ -510,3 +513,41 @@ async def test_upgrade_and_disconnect_of_an_owned_product_are_quoted(
     other = await create(client, quote(upgrade), headers=BUYER_B)  # not B's product
     assert states(other) == ("unableToProvide", {"up": "unableToProvide"})
     assert other["quoteItem"][0]["terminationError"][0]["code"] == "referenceNotFound"
+
+
+class TestLenientSeller:
+    @pytest.fixture
+    def profile(self, profile):  # type: ignore[no-untyped-def]
+        import dataclasses
+
+        from counterpoint.core.seller.model import ValidationPolicy
+
+        return dataclasses.replace(profile, validation=ValidationPolicy.LENIENT)
+
+    async def test_bad_or_unknown_payloads_are_quoted_with_seller_notes(
+        self, client: httpx.AsyncClient, container: Container
+    ) -> None:
+        bad = ael(300)
+        bad["maximumFrameSize"] = 9
+        unknown = {"@type": "urn:example:not-a-mef-spec:v1", "speed": "fast"}
+        doc = await create(client, quote(qitem("bad", offering="ael-sg", config=bad),
+                                         qitem("odd", offering=None, config=unknown)))
+        assert items(doc)["bad"]["product"]["productConfiguration"]["maximumFrameSize"] == 9  # kept as sent
+        assert states(doc)[1]["bad"] == "approved.orderable"
+        assert states(doc)[1]["odd"] == "unableToProvide"  # stored, but no offering implements that spec
+        texts = [n["text"] for n in doc["note"]]
+        assert any("/quoteItem/0/product/productConfiguration/maximumFrameSize" in t for t in texts)
+        assert any("/quoteItem/1/product/productConfiguration" in t for t in texts)
+        assert all(n["source"] == "seller" for n in doc["note"])
+        async with container.uow() as uow:
+            stored = await uow.quotes.get("buyer-a", doc["id"])
+        assert {w["path"] for w in stored.warnings} >= {"/quoteItem/0/product/productConfiguration/maximumFrameSize"}
+
+
+async def test_strict_seller_refuses_an_unknown_spec_on_its_type(client: httpx.AsyncClient) -> None:
+    unknown = {"@type": "urn:example:not-a-mef-spec:v1", "speed": "fast"}
+    r = await client.post(f"{QUOTE_BASE}{COLLECTION}", headers=BUYER_A,
+                          json=quote(qitem("odd", offering=None, config=unknown)))
+    assert r.status_code == 422
+    problems = assert_mef_response(r, "quote", COLLECTION, "post")
+    assert [p["propertyPath"] for p in problems] == ["/quoteItem/0/product/productConfiguration/@type"]

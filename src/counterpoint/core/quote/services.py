@@ -182,6 +182,10 @@ async def create_quote(uow: UnitOfWork, clock: Clock, profile: SellerProfile, sc
     doc["relatedContactInformation"] = [*(doc.get("relatedContactInformation") or []), seller_contact(profile)]
     for item in doc[ITEMS]:
         item["quoteItemTerm"] = [offered_term(profile, item.get("requestedQuoteItemTerm"))]
+    for w in warnings:  # lenient policy: the Buyer sees what was wrong with what it sent
+        doc.setdefault("note", []).append({
+            "id": new_id(), "author": profile.name, "date": iso(now), "source": "seller",
+            "text": f"accepted with a product payload problem at {w['path']}: {w['reason']}"[:2000]})
     common: dict[str, Any] = {"id": quote_id, "buyer_id": buyer_id, "seller_id": seller_id, "channel": channel,
                               "at": now, "instant": instant, "warnings": warnings}
     async with uow:
@@ -419,8 +423,24 @@ async def check_quote_refs(uow: UnitOfWork, buyer_id: str, items: list[dict[str,
             problems.append(Problem("invalidValue", f"quote {qid} item {ref.get('id')} is {item_state.value}, "
                                     "not orderable", f"{path}/id"))
             continue
+        differs = _differs(item, quote.item(str(ref.get("id"))))
+        if differs is not None:
+            problems.append(Problem("invalidValue", f"the item orders a different {differs} than quote {qid} item "
+                                    f"{ref.get('id')} priced; ask for a new quote", f"/{items_key}/{i}/{differs}"))
+            continue
         quotes[qid] = quote
     return problems, quotes
+
+
+def _differs(ordered: dict[str, Any], quoted: dict[str, Any]) -> str | None:
+    """What an order item changes of the quote item it names (the price holds only for what was quoted)."""
+    if ordered.get("action") != quoted.get("action"):
+        return "action"
+    mine, theirs = ordered.get("product") or {}, quoted.get("product") or {}
+    for key in ("id", "productOffering", "productConfiguration"):
+        if key in theirs and mine.get(key) != theirs.get(key):
+            return f"product/{key}"
+    return None
 
 
 async def accept_quotes(uow: UnitOfWork, quotes: dict[str, Quote], *, order_id: str, now: datetime) -> None:
