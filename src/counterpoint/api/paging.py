@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -39,3 +40,10 @@ def page_response(items: list[Any], total: int, page: Page) -> MefJSONResponse:
         "X-Total-Count": str(total), "X-Result-Count": str(len(items)),
         "X-Pagination-Throttled": "true" if throttled else "false",
     })
+
+
+def aware(at: datetime | None, name: str) -> datetime | None:
+    """A date-time query parameter must say its zone: a naive one names no instant (400 invalidQuery)."""
+    if at is not None and at.tzinfo is None:
+        raise BadRequest(f"{name} must carry a time zone (e.g. Z)", code="invalidQuery")
+    return at

@@ -11,20 +11,13 @@ from fastapi import APIRouter, Depends, Query
 from counterpoint.api.deps import Caller, Services
 from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.mounts import base_path
-from counterpoint.api.paging import Page, page_params, page_response
+from counterpoint.api.paging import Page, aware, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
 from counterpoint.api.routing import MefRoute
 from counterpoint.core.serviceability import services as serviceability
 from counterpoint.core.serviceability.services import PoqFilter
-from counterpoint.core.shared.errors import BadRequest
 
 PoqStateQ = Literal["acknowledged", "terminatedWithError", "inProgress", "done.unableToProvide", "done.ready"]
-
-
-def _aware(at: datetime | None, name: str) -> datetime | None:
-    if at is not None and at.tzinfo is None:
-        raise BadRequest(f"{name} must carry a time zone (e.g. Z)", code="invalidQuery")
-    return at
 
 
 def make_router(channel: str) -> APIRouter:
@@ -81,8 +74,8 @@ def make_router(channel: str) -> APIRouter:
             state=state,
             external_id=externalId,
             project_id=projectId,
-            requested_completion_gt=_aware(requested_gt, "requestedPOQCompletionDate.gt"),
-            requested_completion_lt=_aware(requested_lt, "requestedPOQCompletionDate.lt"),
+            requested_completion_gt=aware(requested_gt, "requestedPOQCompletionDate.gt"),
+            requested_completion_lt=aware(requested_lt, "requestedPOQCompletionDate.lt"),
         )
         poqs, total = await serviceability.list_poqs(
             c.uow(), buyer_id=caller.party_id, flt=flt, offset=page.offset, limit=page.limit

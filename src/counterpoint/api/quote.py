@@ -11,23 +11,16 @@ from fastapi import APIRouter, Depends, Query
 from counterpoint.api.deps import Caller, Services
 from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.mounts import base_path
-from counterpoint.api.paging import Page, page_params, page_response
+from counterpoint.api.paging import Page, aware, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
 from counterpoint.api.routing import MefRoute
 from counterpoint.core.quote import services as quoting
 from counterpoint.core.quote.model import QuoteFilter
-from counterpoint.core.shared.errors import BadRequest
 
 QuoteStateQ = Literal["accepted", "acknowledged", "answered", "approved.orderable", "approved.orderableAlternate",
                       "cancelled", "unableToProvide", "declined", "expired", "inProgress", "inProgress.draft",
                       "rejected"]
 QuoteLevelQ = Literal["budgetary", "firmSubjectToFeasibilityCheck", "firm"]
-
-
-def _aware(at: datetime | None, name: str) -> datetime | None:
-    if at is not None and at.tzinfo is None:
-        raise BadRequest(f"{name} must carry a time zone (e.g. Z)", code="invalidQuery")
-    return at
 
 
 def make_router(channel: str) -> APIRouter:
@@ -65,13 +58,13 @@ def make_router(channel: str) -> APIRouter:
     ) -> MefJSONResponse:
         flt = QuoteFilter(
             state=state, quote_level=quoteLevel, external_id=externalId, project_id=projectId,
-            quote_date_gt=_aware(date_gt, "quoteDate.gt"), quote_date_lt=_aware(date_lt, "quoteDate.lt"),
-            requested_completion_gt=_aware(req_gt, "requestedQuoteCompletionDate.gt"),
-            requested_completion_lt=_aware(req_lt, "requestedQuoteCompletionDate.lt"),
-            expected_completion_gt=_aware(exp_gt, "expectedQuoteCompletionDate.gt"),
-            expected_completion_lt=_aware(exp_lt, "expectedQuoteCompletionDate.lt"),
-            effective_completion_gt=_aware(eff_gt, "effectiveQuoteCompletionDate.gt"),
-            effective_completion_lt=_aware(eff_lt, "effectiveQuoteCompletionDate.lt"),
+            quote_date_gt=aware(date_gt, "quoteDate.gt"), quote_date_lt=aware(date_lt, "quoteDate.lt"),
+            requested_completion_gt=aware(req_gt, "requestedQuoteCompletionDate.gt"),
+            requested_completion_lt=aware(req_lt, "requestedQuoteCompletionDate.lt"),
+            expected_completion_gt=aware(exp_gt, "expectedQuoteCompletionDate.gt"),
+            expected_completion_lt=aware(exp_lt, "expectedQuoteCompletionDate.lt"),
+            effective_completion_gt=aware(eff_gt, "effectiveQuoteCompletionDate.gt"),
+            effective_completion_lt=aware(eff_lt, "effectiveQuoteCompletionDate.lt"),
         )
         quotes, total = await quoting.list_quotes(c.uow(), buyer_id=caller.party_id, flt=flt,
                                                   offset=page.offset, limit=page.limit)

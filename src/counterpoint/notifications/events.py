@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from counterpoint.api.mounts import base_path, listener_path
+from counterpoint.core.shared.times import iso
 
 # Which resource (and API path) an event type points at, and the name of its item-id field.
 _RESOURCE: dict[str, tuple[str, str]] = {
@@ -26,10 +27,6 @@ _RESOURCE: dict[str, tuple[str, str]] = {
         ("productOrder", "modifyProductOrderItemRequestedDeliveryDate"),
 }
 _ITEM_FIELD = {"poq": "poqItemId", "quote": "quoteItemId", "productOrder": "orderItemId"}
-
-
-def iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
 
 
 def listener_url(callback: str, api: str, channel: str, event_type: str) -> str:

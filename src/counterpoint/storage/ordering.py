@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, String, select
+from sqlalchemy import Column, ColumnElement, String
 from sqlalchemy.engine import RowMapping
 
 from counterpoint.core.ordering.model import (
@@ -70,16 +70,7 @@ def _range(cond: list[ColumnElement[bool]], col: Any, gt: datetime | None, lt: d
         cond.append(col < lt)
 
 
-class _Due:
-    table: Any
-
-    async def due(self, now: datetime, limit: int = 200) -> list[str]:
-        rows = await self.uow.conn.execute(  # type: ignore[attr-defined]
-            select(self.table.c.id).where(self.table.c.due_at <= now).order_by(self.table.c.due_at).limit(limit))
-        return [r[0] for r in rows]
-
-
-class SqlProductOrders(_Due, ResourceRepository[ProductOrder]):
+class SqlProductOrders(ResourceRepository[ProductOrder]):
     table = product_order
     noun = "product order"
 
@@ -130,7 +121,7 @@ class SqlProductOrders(_Due, ResourceRepository[ProductOrder]):
         return await self.list(buyer_id, cond, offset=offset, limit=limit)
 
 
-class _SqlTasks(_Due, ResourceRepository[OrderTask]):
+class _SqlTasks(ResourceRepository[OrderTask]):
     kind: str
 
     def state_of(self, obj: OrderTask) -> str:
@@ -183,7 +174,7 @@ class SqlDeliveryDateRequests(_SqlTasks):
     kind = "modifyDate"
 
 
-class SqlCharges(_Due, ResourceRepository[Charge]):
+class SqlCharges(ResourceRepository[Charge]):
     table = order_charge
     noun = "charge"
 

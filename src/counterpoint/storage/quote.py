@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, ColumnElement, String, select
+from sqlalchemy import Boolean, Column, ColumnElement, String
 from sqlalchemy.engine import RowMapping
 
 from counterpoint.core.quote.model import Quote, QuoteFilter, QuoteState
@@ -84,13 +83,3 @@ class SqlQuotes(ResourceRepository[Quote]):
             if lt is not None:
                 where.append(column < lt)
         return await self.list(buyer_id, where, offset=offset, limit=limit)
-
-    async def due(self, now: datetime, *, limit: int = 200) -> list[str]:
-        """Ids of any Buyer's quotes with a worker step due, oldest first (for the Seller's worker)."""
-        rows = await self.uow.conn.execute(
-            select(self.table.c.id)
-            .where(self.table.c.due_at.is_not(None), self.table.c.due_at <= now)
-            .order_by(self.table.c.due_at, self.table.c.id)
-            .limit(limit)
-        )
-        return [r[0] for r in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Insert, Table, Update, bindparam, func, insert, select, update
@@ -100,6 +101,15 @@ class ResourceRepository(ABC, Generic[T]):
         if row is None:
             raise NotFound(f"{self.noun} {id} not found")
         return self.from_row(row)
+
+    async def due(self, now: datetime, *, limit: int = 200) -> list[str]:
+        """Ids of any Buyer's resources whose `due_at` has come, oldest first (for the Seller's workers).
+
+        Only for tables with a `due_at` column (NULL once nothing more is scheduled)."""
+        due_at = self.table.c.due_at
+        rows = await self.uow.conn.execute(select(self.table.c.id).where(due_at.is_not(None), due_at <= now)
+                                           .order_by(due_at, self.table.c.id).limit(limit))
+        return [r[0] for r in rows]
 
     async def list(self, buyer_id: str, where: Sequence[ColumnElement[bool]] = (), *, offset: int = 0,
                    limit: int | None = None) -> tuple[list[T], int]:

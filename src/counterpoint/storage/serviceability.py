@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, ColumnElement, String, select
+from sqlalchemy import Boolean, Column, ColumnElement, String
 from sqlalchemy.engine import RowMapping
 
 from counterpoint.core.serviceability.model import Poq, PoqFilter, PoqState
@@ -77,13 +76,3 @@ class SqlPoqs(ResourceRepository[Poq]):
         if f.requested_completion_lt:
             where.append(t.c.requested_completion_at <= f.requested_completion_lt)
         return await self.list(buyer_id, where, offset=offset, limit=limit)
-
-    async def due(self, now: datetime, *, limit: int = 200) -> list[str]:
-        """Ids of any Buyer's POQs with a worker step due, oldest first (for the Seller's worker)."""
-        rows = await self.uow.conn.execute(
-            select(self.table.c.id)
-            .where(self.table.c.due_at.is_not(None), self.table.c.due_at <= now)
-            .order_by(self.table.c.due_at, self.table.c.id)
-            .limit(limit)
-        )
-        return [r[0] for r in rows]

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from counterpoint.core.shared.aggregate import Aggregate
+from counterpoint.core.shared.times import iso
 from counterpoint.core.shared.transitions import check_transition
 
 
@@ -31,10 +32,6 @@ PRODUCT_ALLOWED: dict[ProductStatus, frozenset[ProductStatus]] = {
     P.PENDING_TERMINATE: frozenset({P.ACTIVE, P.TERMINATED}),
     P.SUSPENDED_PENDING_TERMINATE: frozenset({P.SUSPENDED, P.TERMINATED}),
 }
-
-
-def iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
 
 
 @dataclass(slots=True, kw_only=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from counterpoint.core.shared.aggregate import Aggregate
 from counterpoint.core.shared.errors import NotFound
+from counterpoint.core.shared.times import iso
 from counterpoint.core.shared.transitions import check_transition
 
 API = "productOrder"
@@ -70,10 +71,6 @@ ITEM_ALLOWED: dict[ItemState, frozenset[ItemState]] = {
 }
 ITEM_TERMINAL = frozenset({I.COMPLETED, I.FAILED, I.CANCELLED, I.REJECTED, I.REJECTED_VALIDATED,
                            I.REJECTED_UNASSESSED})
-
-
-def iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
 
 
 def parse_time(value: str | None) -> datetime | None:

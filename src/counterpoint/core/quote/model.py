@@ -25,6 +25,7 @@ from typing import Any
 
 from counterpoint.core.shared.aggregate import Aggregate
 from counterpoint.core.shared.errors import TransitionNotAllowed
+from counterpoint.core.shared.times import iso, state_change
 from counterpoint.core.shared.transitions import check_transition, terminal_states
 
 API = "quote"
@@ -105,17 +106,6 @@ UNFINISHED_ITEMS = frozenset({QI.ACKNOWLEDGED, QI.IN_PROGRESS, QI.IN_PROGRESS_DR
 PRICE_FIELDS = ("quoteItemPrice", "quoteItemInstallationInterval", "subjectToFeasibilityCheck")
 
 
-def iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
-
-
-def _change(state: str, at: datetime, reason: str | None) -> dict[str, Any]:
-    entry: dict[str, Any] = {"changeDate": iso(at), "state": state}
-    if reason:
-        entry["changeReason"] = reason[:255]
-    return entry
-
-
 @dataclass(frozen=True, slots=True)
 class QuoteFilter:
     """listQuote criteria; every given criterion must hold."""
@@ -160,7 +150,7 @@ class Quote(Aggregate):
         if bad:
             raise TransitionNotAllowed(f"a quote item cannot start in {', '.join(bad)}")
         doc = {**doc, "id": id, "quoteDate": iso(at), "state": state.value,
-               "stateChange": [_change(state.value, at, None)]}
+               "stateChange": [state_change(state.value, at, None)]}
         for item in doc[ITEMS]:
             item_state = item_states[item["id"]]
             item["state"] = item_state.value
@@ -215,7 +205,7 @@ class Quote(Aggregate):
         check_transition(QUOTE_ALLOWED, f"quote {self.id}", self.state, target)
         self.state = target
         self.doc["state"] = target.value
-        self.doc.setdefault("stateChange", []).append(_change(target.value, at, reason))
+        self.doc.setdefault("stateChange", []).append(state_change(target.value, at, reason))
         if target in COMPLETED:
             self._completed(target, at)
         elif target is Q.CANCELLED:

@@ -34,6 +34,7 @@ from counterpoint.core.serviceability.services import holdings, seller_contact
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import Invalid, Problem
 from counterpoint.core.shared.ids import new_id
+from counterpoint.core.shared.times import parse_aware
 from counterpoint.core.shared.validation import ProductSchemas, check_configurations
 
 if TYPE_CHECKING:
@@ -43,14 +44,6 @@ __all__ = ["QuoteFilter", "create_quote", "get_quote", "list_quotes", "cancel_qu
            "advance_quote", "check_quote_refs", "accept_quotes", "check_poq_ref"]
 
 Q, QI = QuoteState, QuoteItemState
-
-
-def _instant(text: Any) -> datetime | None:
-    try:
-        at = datetime.fromisoformat(str(text))
-    except ValueError:
-        return None
-    return at if at.tzinfo is not None else None
 
 
 def _contact(contacts: Any, role: str) -> bool:
@@ -69,7 +62,7 @@ def check_request(request: dict[str, Any], *, now: datetime) -> list[Problem]:
         problems.append(Problem("missingProperty", "requestedQuoteCompletionDate is required when "
                                 "instantSyncQuote is false", "/requestedQuoteCompletionDate"))
     elif deferred:
-        at = _instant(requested)
+        at = parse_aware(requested)
         if at is None:
             problems.append(Problem("invalidFormat", "requestedQuoteCompletionDate must be a date-time with a zone",
                                     "/requestedQuoteCompletionDate"))
@@ -212,7 +205,7 @@ async def create_quote(uow: UnitOfWork, clock: Clock, profile: SellerProfile, sc
             quote = Quote.create(doc=doc, state=state, item_states=item_states,
                                  valid_until=now + timedelta(days=profile.quote_validity_days), **common)
         else:
-            requested_at = _instant(request["requestedQuoteCompletionDate"])
+            requested_at = parse_aware(request["requestedQuoteCompletionDate"])
             answer_at = now + timedelta(days=profile.lead_times.quote_days)
             doc["expectedQuoteCompletionDate"] = iso(answer_at)
             quote = Quote.create(doc=doc, state=Q.ACKNOWLEDGED,

@@ -21,6 +21,7 @@ from typing import Any
 
 from counterpoint.core.shared.aggregate import Aggregate
 from counterpoint.core.shared.errors import TransitionNotAllowed
+from counterpoint.core.shared.times import iso, state_change
 from counterpoint.core.shared.transitions import check_transition
 
 API = "poq"
@@ -72,17 +73,6 @@ ANSWER_FIELDS = (
 )
 
 
-def iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
-
-
-def _change(state: str, at: datetime, reason: str | None) -> dict[str, Any]:
-    entry: dict[str, Any] = {"changeDate": iso(at), "state": state}
-    if reason:
-        entry["changeReason"] = reason[:255]
-    return entry
-
-
 @dataclass(frozen=True, slots=True)
 class PoqFilter:
     """listProductOfferingQualification criteria; every given criterion must hold."""
@@ -131,13 +121,13 @@ class Poq(Aggregate):
         bad = sorted(s.value for s in item_states.values() if s not in ITEM_INITIAL)
         if bad:
             raise TransitionNotAllowed(f"a POQ item cannot start in {', '.join(bad)}")
-        doc = {**doc, "id": id, "state": state.value, "stateChange": [_change(state.value, at, None)]}
+        doc = {**doc, "id": id, "state": state.value, "stateChange": [state_change(state.value, at, None)]}
         if state in POQ_FINAL:
             doc["effectiveQualificationDate"] = iso(at)
         for item in doc["productOfferingQualificationItem"]:
             item_state = item_states[item["id"]]
             item["state"] = item_state.value
-            item["stateChange"] = [_change(item_state.value, at, (item_reasons or {}).get(item["id"]))]
+            item["stateChange"] = [state_change(item_state.value, at, (item_reasons or {}).get(item["id"]))]
         poq = cls(
             id=id,
             buyer_id=buyer_id,
@@ -190,7 +180,7 @@ class Poq(Aggregate):
         check_transition(POQ_ALLOWED, f"POQ {self.id}", self.state, target)
         self.state = target
         self.doc["state"] = target.value
-        self.doc.setdefault("stateChange", []).append(_change(target.value, at, reason))
+        self.doc.setdefault("stateChange", []).append(state_change(target.value, at, reason))
         if target in POQ_FINAL:
             self.doc["effectiveQualificationDate"] = iso(at)
             self.due_at = None
@@ -202,7 +192,7 @@ class Poq(Aggregate):
         item = self.item(item_id)
         check_transition(ITEM_ALLOWED, f"POQ {self.id} item {item_id}", PoqItemState(item["state"]), target)
         item["state"] = target.value
-        item.setdefault("stateChange", []).append(_change(target.value, at, reason))
+        item.setdefault("stateChange", []).append(state_change(target.value, at, reason))
         if target is not IS.DONE_READY:
             for key in ANSWER_FIELDS:
                 item.pop(key, None)

@@ -19,6 +19,7 @@ from counterpoint.core.serviceability.qualification import Holding, ItemAnswer, 
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import Invalid, Problem
 from counterpoint.core.shared.ids import new_id
+from counterpoint.core.shared.times import parse_aware
 from counterpoint.core.shared.validation import ProductSchemas, check_configurations
 
 if TYPE_CHECKING:
@@ -94,14 +95,6 @@ def seller_contact(profile: SellerProfile) -> dict[str, Any]:
     }
 
 
-def _parse_instant(text: str) -> datetime | None:
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return at if at.tzinfo is not None else None
-
-
 def check_request(request: dict[str, Any], *, now: datetime) -> list[Problem]:
     """The MEF 87 rules on a POQ request that the envelope's schema cannot express."""
     problems: list[Problem] = []
@@ -125,7 +118,7 @@ def check_request(request: dict[str, Any], *, now: datetime) -> list[Problem]:
             )
         )
     elif requested is not None:
-        at = _parse_instant(str(requested))
+        at = parse_aware(str(requested))
         if at is None:
             problems.append(
                 Problem(
@@ -274,7 +267,7 @@ async def create_poq(
     doc["href"] = f"{href_base}/productOfferingQualification/{poq_id}"
     doc["relatedContactInformation"] = [*doc["relatedContactInformation"], seller_contact(profile)]
     requested = request.get("requestedPOQCompletionDate")
-    requested_at = _parse_instant(str(requested)) if requested is not None else None
+    requested_at = parse_aware(str(requested)) if requested is not None else None
     common = {
         "id": poq_id,
         "buyer_id": buyer_id,
