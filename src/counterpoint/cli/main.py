@@ -61,7 +61,7 @@ def serve(
     table = Table(title=f"counterpoint {__version__}: {profile.name} ({profile.seller_id})")
     table.add_column("interface")
     table.add_column("function")
-    table.add_column("base URL")
+    table.add_column("base URL", overflow="fold")
     from counterpoint.api.app import CHANNELS, MOUNTS
 
     for channel in CHANNELS:
