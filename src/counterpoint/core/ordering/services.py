@@ -25,12 +25,13 @@ from counterpoint.core.ordering.model import (
     parse_time,
 )
 from counterpoint.core.quote.model import Quote
-from counterpoint.core.quote.services import accept_quotes, check_poq_ref, check_quote_refs
+from counterpoint.core.quote.services import accept_quotes, check_quote_refs
 from counterpoint.core.seller.model import SellerProfile
+from counterpoint.core.serviceability.services import check_poq_ref
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import Conflict, Invalid, NotFound, Problem
 from counterpoint.core.shared.ids import new_id
-from counterpoint.core.shared.validation import ProductSchemas, check_configurations
+from counterpoint.core.shared.validation import ProductSchemas, check_configurations, item_configurations
 
 if TYPE_CHECKING:
     from counterpoint.core.ports import UnitOfWork
@@ -213,10 +214,8 @@ def _href(base_url: str, path: str, rid: str) -> str:
 async def place_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, schemas: ProductSchemas, *,
                       party: Party, body: dict[str, Any], api_base: str) -> ProductOrder:
     now = clock.now()
-    warnings = check_configurations(schemas, strict=profile.validation.value == "strict", configs=[
-        (f"/productOrderItem/{i}/product/productConfiguration",
-         (item.get("product") or {}).get("productConfiguration"))
-        for i, item in enumerate(body["productOrderItem"])])
+    warnings = check_configurations(schemas, strict=profile.validation.value == "strict",
+                                    configs=item_configurations(body["productOrderItem"], "productOrderItem"))
     oid = new_id()
     doc = body  # the caller hands over a body it parsed for us: no copy needed
     doc.update({"id": oid, "href": _href(api_base, "productOrder", oid), "orderDate": iso(now),

@@ -29,19 +29,18 @@ from counterpoint.core.quote.model import (
 )
 from counterpoint.core.quote.pricing import PricedItem, QuotePricer, offered_term
 from counterpoint.core.seller.model import SellerProfile, ValidationPolicy
-from counterpoint.core.serviceability.model import PoqItemState
-from counterpoint.core.serviceability.services import holdings, seller_contact
+from counterpoint.core.serviceability.services import check_poq_ref, holdings, seller_contact
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import Invalid, Problem
 from counterpoint.core.shared.ids import new_id
 from counterpoint.core.shared.times import parse_aware
-from counterpoint.core.shared.validation import ProductSchemas, check_configurations
+from counterpoint.core.shared.validation import ProductSchemas, gather_configuration_problems
 
 if TYPE_CHECKING:
     from counterpoint.core.ports import UnitOfWork
 
 __all__ = ["QuoteFilter", "create_quote", "get_quote", "list_quotes", "cancel_quote", "decline_quote",
-           "advance_quote", "check_quote_refs", "accept_quotes", "check_poq_ref"]
+           "advance_quote", "check_quote_refs", "accept_quotes"]
 
 Q, QI = QuoteState, QuoteItemState
 
@@ -103,24 +102,6 @@ def check_request(request: dict[str, Any], *, now: datetime) -> list[Problem]:
     return problems
 
 
-async def check_poq_ref(uow: UnitOfWork, buyer_id: str, ref: Any, path: str) -> Problem | None:
-    """A productOfferingQualificationItem reference must name a qualified item of one of the Buyer's POQs."""
-    if not isinstance(ref, dict):
-        return None
-    poq = await uow.poqs.find(buyer_id, str(ref.get("productOfferingQualificationId")))
-    if poq is None:
-        return Problem("referenceNotFound", f"no POQ {ref.get('productOfferingQualificationId')}",
-                       f"{path}/productOfferingQualificationId")
-    try:
-        state = poq.item_state(str(ref.get("id")))
-    except KeyError:
-        return Problem("referenceNotFound", f"POQ {poq.id} has no item {ref.get('id')}", f"{path}/id")
-    if state is not PoqItemState.DONE_READY:
-        return Problem("invalidValue", f"POQ {poq.id} item {ref.get('id')} is {state.value}, not qualified",
-                       f"{path}/id")
-    return None
-
-
 def _state_for(priced: list[PricedItem], *, firm: bool) -> tuple[QuoteState, dict[str, QuoteItemState]]:
     """The completion states of a quote whose items are all priced or refused."""
     items: dict[str, QuoteItemState] = {}
@@ -161,14 +142,8 @@ async def create_quote(uow: UnitOfWork, clock: Clock, profile: SellerProfile, sc
     instant = bool(request.get("instantSyncQuote"))
     firm = request.get("buyerRequestedQuoteLevel") == "firm"
     problems = check_request(request, now=now)
-    warnings: list[dict[str, str]] = []
-    try:
-        found = check_configurations(schemas, strict=profile.validation is ValidationPolicy.STRICT, configs=[
-            (f"/{ITEMS}/{i}/product/productConfiguration", (item.get("product") or {}).get("productConfiguration"))
-            for i, item in enumerate(request[ITEMS])])
-        warnings = [{"path": w.path, "code": w.code, "reason": w.reason} for w in found]
-    except Invalid as exc:
-        problems.extend(exc.problems)
+    warnings = gather_configuration_problems(schemas, strict=profile.validation is ValidationPolicy.STRICT,
+                                             items=request[ITEMS], items_key=ITEMS, problems=problems)
     quote_id = new_id()
     doc = copy.deepcopy(request)
     doc["href"] = f"{href_base}/quote/{quote_id}"
@@ -376,8 +351,6 @@ def _complete(quote: Quote, priced: list[PricedItem], profile: SellerProfile, no
         quote.move_item(item["id"], item_states[item["id"]], at=now, reason=p.reason, answer=answer)
     quote.doc["quoteLevel"] = _level(priced, firm=firm).value
     quote.valid_until = now + timedelta(days=profile.quote_validity_days)
-    if quote.state is Q.IN_PROGRESS_DRAFT and state is Q.ANSWERED:  # cannot happen for firm quotes
-        state = Q.UNABLE_TO_PROVIDE
     quote.move_to(state, at=now, reason=reason)
 
 

@@ -20,7 +20,7 @@ from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import Invalid, Problem
 from counterpoint.core.shared.ids import new_id
 from counterpoint.core.shared.times import parse_aware
-from counterpoint.core.shared.validation import ProductSchemas, check_configurations
+from counterpoint.core.shared.validation import ProductSchemas, gather_configuration_problems
 
 if TYPE_CHECKING:
     from counterpoint.core.ports import UnitOfWork
@@ -37,6 +37,7 @@ __all__ = [
     "list_poqs",
     "advance_poq",
     "check_request",
+    "check_poq_ref",
     "seller_contact",
 ]
 
@@ -193,6 +194,25 @@ def check_request(request: dict[str, Any], *, now: datetime) -> list[Problem]:
     return problems
 
 
+async def check_poq_ref(uow: UnitOfWork, buyer_id: str, ref: Any, path: str) -> Problem | None:
+    """A productOfferingQualificationItem reference (in a quote or an order) must name a qualified item of one
+    of the Buyer's POQs."""
+    if not isinstance(ref, dict):
+        return None
+    poq = await uow.poqs.find(buyer_id, str(ref.get("productOfferingQualificationId")))
+    if poq is None:
+        return Problem("referenceNotFound", f"no POQ {ref.get('productOfferingQualificationId')}",
+                       f"{path}/productOfferingQualificationId")
+    try:
+        state = poq.item_state(str(ref.get("id")))
+    except KeyError:
+        return Problem("referenceNotFound", f"POQ {poq.id} has no item {ref.get('id')}", f"{path}/id")
+    if state is not PoqItemState.DONE_READY:
+        return Problem("invalidValue", f"POQ {poq.id} item {ref.get('id')} is {state.value}, not qualified",
+                       f"{path}/id")
+    return None
+
+
 async def holdings(
     uow: UnitOfWork, buyer_id: str, request: dict[str, Any], items: str = ITEMS
 ) -> dict[str, Holding]:
@@ -241,22 +261,8 @@ async def create_poq(
     now = clock.now()
     instant = bool(request.get("instantSyncQualification"))
     problems = check_request(request, now=now)
-    warnings: list[dict[str, str]] = []
-    try:
-        found = check_configurations(
-            schemas,
-            strict=profile.validation is ValidationPolicy.STRICT,
-            configs=[
-                (
-                    f"/{ITEMS}/{i}/product/productConfiguration",
-                    (item.get("product") or {}).get("productConfiguration"),
-                )
-                for i, item in enumerate(request[ITEMS])
-            ],
-        )
-        warnings = [{"path": w.path, "code": w.code, "reason": w.reason} for w in found]
-    except Invalid as exc:
-        problems.extend(exc.problems)
+    warnings = gather_configuration_problems(schemas, strict=profile.validation is ValidationPolicy.STRICT,
+                                             items=request[ITEMS], items_key=ITEMS, problems=problems)
     if problems:
         raise Invalid(f"{len(problems)} problem(s) in the POQ request", problems=problems)
 

@@ -49,3 +49,21 @@ def check_configurations(schemas: ProductSchemas, *, strict: bool,
         raise Invalid(f"{len(found)} product configuration problem(s)",
                       problems=[Problem(v.code, v.reason, v.path) for v in found])
     return [Warning(v.path, v.code, v.reason) for v in found]
+
+
+def item_configurations(items: list[dict[str, Any]], items_key: str) -> list[tuple[str, dict[str, Any] | None]]:
+    """(json pointer, productConfiguration) of every item of a POQ, quote or order request."""
+    return [(f"/{items_key}/{i}/product/productConfiguration", (item.get("product") or {}).get("productConfiguration"))
+            for i, item in enumerate(items)]
+
+
+def gather_configuration_problems(schemas: ProductSchemas, *, strict: bool, items: list[dict[str, Any]],
+                                  items_key: str, problems: list[Problem]) -> list[dict[str, str]]:
+    """For requests that report every problem at once: adds strict violations to `problems` and returns the
+    lenient warnings as stored on the resource."""
+    try:
+        found = check_configurations(schemas, strict=strict, configs=item_configurations(items, items_key))
+    except Invalid as exc:
+        problems.extend(exc.problems)
+        return []
+    return [{"path": w.path, "code": w.code, "reason": w.reason} for w in found]
