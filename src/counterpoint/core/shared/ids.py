@@ -15,5 +15,8 @@ def new_id() -> str:
 
 @dataclass(frozen=True, slots=True)
 class ExternalRef:
+    """A partner's identifier of one of its resources: which provider, which kind of resource, its id."""
+
     provider: str
     value: str
+    kind: str = "productOrder"  # productOrder | quote | poq | product | serviceOrder | cancelProductOrder ...
