@@ -6,10 +6,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from counterpoint.core.orchestration.services import Timing
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.validation import ProductSchemas
@@ -48,6 +50,30 @@ class Container:
     clock: Clock
     http: httpx.AsyncClient | None = None
     workers: list[object] = field(default_factory=list)
+    _suppliers: Any = None
+    tester: Any = None  # ActivationTester; built on first use when None
+
+    @property
+    def timing(self) -> Timing:
+        s = self.settings
+        return Timing(in_flight_grace_s=s.command_in_flight_grace_s, recovery_grace_s=s.command_recovery_grace_s,
+                      retry_backoff_s=s.supplier_retry_backoff_s)
+
+    @property
+    def suppliers(self) -> Any:
+        """The supplier gateway (suppliers/gateway.py), built on first use from the profile's providers."""
+        if self._suppliers is None:
+            from counterpoint.suppliers.gateway import SupplierGateway
+
+            orch = self.profile.orchestration
+            self._suppliers = SupplierGateway(orch.providers if orch else (), clock=self.clock,
+                                              own_network=self._own_network)
+        return self._suppliers
+
+    def _own_network(self, config: Any) -> Any:
+        from counterpoint.suppliers.own_network import build_adapter
+
+        return build_adapter(config, uow_factory=self.uow, clock=self.clock)
 
     @property
     def schemas(self) -> ProductSchemas:
@@ -67,6 +93,8 @@ class Container:
         await migrate(self.engine)
 
     async def close(self) -> None:
+        if self._suppliers is not None:
+            await self._suppliers.aclose()
         if self.http is not None:
             await self.http.aclose()
         await self.engine.dispose()

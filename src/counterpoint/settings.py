@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     # many times faster than real time (emulator fast-forward): 43200 makes a profile day last 2 s.
     fulfilment_interval_s: float = 0.5
     time_scale: float = Field(default=1.0, gt=0)
+    # Orchestrator (when the profile buys from providers): how often it looks for due commands and orders.
+    orchestration_interval_s: float = 0.2
+    command_in_flight_grace_s: float = 30.0
+    command_recovery_grace_s: float = 5.0
+    supplier_retry_backoff_s: float = 2.0
     run_workers: bool = True
     log_level: str = "INFO"
     api_key_salt: SecretStr = SecretStr("counterpoint-demo-salt")

@@ -110,6 +110,10 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
                             BASE[function][channel].split("/v")[-1], routers)
             app.state.functions.append((channel, function))
 
+    from counterpoint.api import listener
+
+    app.include_router(listener.router)
+
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok", "seller": container.profile.seller_id, "version": __version__}

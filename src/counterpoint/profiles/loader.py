@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import string
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from counterpoint.core.orchestration import plan as o
+from counterpoint.core.orchestration import registry as r
+from counterpoint.core.orchestration.selection import Weights
 from counterpoint.core.seller import model as m
 
 
@@ -118,6 +122,92 @@ class ScenarioIn(_Strict):
     rejectCancellation: str | None = None
 
 
+class CapabilityIn(_Strict):
+    offering: str
+    spec: str
+    countries: list[str] = []
+    cities: list[str] = []
+    maxBandwidthMbps: int = Field(default=10_000, gt=0)
+    leadTimeDays: int = Field(default=20, ge=0)
+    availabilityPct: Decimal = Decimal("99.9")
+    nrc: Decimal = Decimal(0)
+    mrc: Decimal = Decimal(0)
+    currency: str = "USD"
+
+
+class RetryIn(_Strict):
+    attempts: int = Field(default=3, ge=1)
+    backoffS: float = Field(default=0.2, ge=0)
+    maxBackoffS: float = Field(default=2.0, ge=0)
+
+
+class TimeoutIn(_Strict):
+    connectS: float = Field(default=2.0, gt=0)
+    readS: float = Field(default=5.0, gt=0)
+
+
+class ProviderIn(_Strict):
+    id: str
+    name: str | None = None
+    adapter: Literal["mef-sonata", "partner-json", "own-network"]
+    baseUrl: str = ""
+    apiKey: str | None = None
+    buyerId: str | None = None
+    sellerId: str | None = None
+    callbackSecret: str | None = None
+    apiVersions: dict[str, str] = {}
+    retry: RetryIn = RetryIn()
+    timeout: TimeoutIn = TimeoutIn()
+    pollIntervalS: float = Field(default=30.0, gt=0)
+    stalenessS: float = Field(default=300.0, gt=0)
+    preference: int = 0
+    capabilities: list[CapabilityIn] = []
+    options: dict[str, Any] = {}
+
+    def to_core(self) -> r.ProviderConfig:
+        return r.ProviderConfig(
+            id=self.id, name=self.name or self.id, adapter=self.adapter, base_url=self.baseUrl,
+            api_key=self.apiKey, buyer_id=self.buyerId, seller_id=self.sellerId,
+            callback_secret=self.callbackSecret, api_versions=dict(self.apiVersions),
+            retry=r.RetryPolicy(self.retry.attempts, self.retry.backoffS, self.retry.maxBackoffS),
+            timeout=r.TimeoutPolicy(self.timeout.connectS, self.timeout.readS),
+            poll_interval_s=self.pollIntervalS, staleness_s=self.stalenessS, preference=self.preference,
+            capabilities=tuple(r.Capability(
+                offering_id=c.offering, spec_urn=c.spec, countries=tuple(c.countries), cities=tuple(c.cities),
+                max_bandwidth_mbps=c.maxBandwidthMbps, lead_time_days=c.leadTimeDays,
+                availability_pct=c.availabilityPct, nrc=c.nrc, mrc=c.mrc, currency=c.currency)
+                for c in self.capabilities),
+            options=dict(self.options))
+
+
+class SegmentIn(_Strict):
+    name: str
+    spec: str
+    place: int | None = Field(default=None, ge=0)
+    own: bool | None = None
+    configuration: dict[str, Any] | None = None
+
+
+class CompositeOfferingIn(_Strict):
+    offering: str
+    segments: list[SegmentIn] = Field(min_length=1)
+    testHours: float = Field(default=2.0, ge=0)
+    marginPct: Decimal = Decimal(25)
+
+
+class WeightsIn(_Strict):
+    price: float = 0.5
+    leadTime: float = 0.3
+    sla: float = 0.1
+    preference: float = 0.1
+
+
+class OrchestrationIn(_Strict):
+    weights: WeightsIn = WeightsIn()
+    maxTestAttempts: int = Field(default=3, ge=1)
+    offerings: list[CompositeOfferingIn] = []
+
+
 class ProfileIn(_Strict):
     seller: dict[str, str]
     validation: Literal["strict", "lenient"] = "strict"
@@ -131,6 +221,8 @@ class ProfileIn(_Strict):
     priceBook: list[PriceIn] = []
     leadTimes: LeadTimesIn = LeadTimesIn()
     scenarios: list[ScenarioIn] = []
+    providers: list[ProviderIn] = []
+    orchestration: OrchestrationIn | None = None
 
     @model_validator(mode="after")
     def _references(self) -> ProfileIn:
@@ -150,9 +242,32 @@ class ProfileIn(_Strict):
                      if p.offering not in offerings]
         problems += [f"scenario {s.name}: unknown offering {s.when.offering}" for s in self.scenarios
                      if s.when.offering and s.when.offering not in offerings]
+        if self.orchestration is not None:
+            problems += [f"orchestration: unknown offering {c.offering}" for c in self.orchestration.offerings
+                         if c.offering not in offerings]
+            specs = {cap.spec for p in self.providers for cap in p.capabilities}
+            problems += [f"orchestration {c.offering}: no provider offers {s.spec} (segment {s.name})"
+                         for c in self.orchestration.offerings for s in c.segments if s.spec not in specs]
+        ids = [p.id for p in self.providers]
+        problems += [f"provider {i} is listed twice" for i in sorted(set(ids)) if ids.count(i) > 1]
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _orchestration(self) -> o.Orchestration | None:
+        if self.orchestration is None and not self.providers:
+            return None
+        cfg = self.orchestration or OrchestrationIn()
+        w = cfg.weights
+        return o.Orchestration(
+            providers=tuple(p.to_core() for p in self.providers),
+            offerings=tuple(o.CompositeOffering(
+                offering_id=c.offering, test_hours=c.testHours, margin_pct=c.marginPct,
+                segments=tuple(o.SegmentTemplate(name=s.name, spec_urn=s.spec, place_index=s.place, own=s.own,
+                                                 configuration=s.configuration) for s in c.segments))
+                for c in cfg.offerings),
+            weights=Weights(price=w.price, lead_time=w.leadTime, sla=w.sla, preference=w.preference),
+            max_test_attempts=cfg.maxTestAttempts)
 
     def to_core(self) -> m.SellerProfile:
         return m.SellerProfile(
@@ -199,6 +314,7 @@ class ProfileIn(_Strict):
                                        if s.holdForCharge else None),
                 cancellation_rejected=s.rejectCancellation)
                 for s in self.scenarios),
+            orchestration=self._orchestration(),
         )
 
 
@@ -206,9 +322,13 @@ class ProfileError(ValueError):
     pass
 
 
-def load_profile(path: Path) -> m.SellerProfile:
+def load_profile(path: Path, variables: dict[str, str] | None = None) -> m.SellerProfile:
+    """Read a profile; `${NAME}` in its text is replaced from `variables` (e.g. partners' URLs in a demo)."""
     try:
-        raw = yaml.safe_load(Path(path).read_text())
+        text = Path(path).read_text()
+        if variables:
+            text = string.Template(text).safe_substitute(variables)
+        raw = yaml.safe_load(text)
     except OSError as exc:
         raise ProfileError(f"cannot read profile {path}: {exc}") from exc
     except yaml.YAMLError as exc:

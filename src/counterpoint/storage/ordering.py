@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, String
+from sqlalchemy import Column, ColumnElement, String, select
 from sqlalchemy.engine import RowMapping
 
 from counterpoint.core.ordering.model import (
@@ -99,6 +99,12 @@ class SqlProductOrders(ResourceRepository[ProductOrder]):
             state=OrderState(row["state"]), doc=row["doc"], plan=[Step.from_json(s) for s in row["plan"]],
             held_since=row["held_since"],
             resume_state=OrderState(row["resume_state"]) if row["resume_state"] else None)
+
+    async def correlation_of(self, order_id: str) -> str | None:
+        """The correlation id the order arrived with, to carry into the work it starts."""
+        row = (await self.uow.conn.execute(select(self.table.c.correlation_id).where(self.table.c.id == order_id))
+               ).first()
+        return row[0] if row else None
 
     async def search(self, buyer_id: str, f: OrderFilter, *, offset: int, limit: int
                      ) -> tuple[list[ProductOrder], int]:

@@ -3,7 +3,15 @@
 Capability modules register their tables on `schema.metadata` when imported; add yours below.
 """
 
-from counterpoint.storage import inventory, ordering, outbox, quote, serviceability  # noqa: F401
+from counterpoint.storage import (  # noqa: F401
+    inventory,
+    orchestration,
+    ordering,
+    outbox,
+    quote,
+    service_order,
+    serviceability,
+)
 from counterpoint.storage.schema import metadata
 
 __all__ = ["metadata"]

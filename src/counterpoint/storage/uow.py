@@ -17,6 +17,7 @@ from counterpoint.storage.outbox import outbox
 if TYPE_CHECKING:
     from counterpoint.storage.hub import SqlHubListeners
     from counterpoint.storage.inventory import SqlProducts
+    from counterpoint.storage.orchestration import SqlCompositeOrders, SqlOutboundCommands
     from counterpoint.storage.ordering import (
         SqlCancelRequests,
         SqlCharges,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
         SqlProductOrders,
     )
     from counterpoint.storage.quote import SqlQuotes
+    from counterpoint.storage.service_order import SqlServiceOrders
     from counterpoint.storage.serviceability import SqlAddressValidations, SqlPoqs
 
 
@@ -162,3 +164,18 @@ class SqlUnitOfWork:
     def products(self) -> SqlProducts:
         from counterpoint.storage.inventory import SqlProducts
         return self._repo("products", SqlProducts)
+
+    @property
+    def composites(self) -> SqlCompositeOrders:
+        from counterpoint.storage.orchestration import SqlCompositeOrders
+        return self._repo("composites", SqlCompositeOrders)
+
+    @property
+    def commands(self) -> SqlOutboundCommands:
+        from counterpoint.storage.orchestration import SqlOutboundCommands
+        return self._repo("commands", SqlOutboundCommands)
+
+    @property
+    def service_orders(self) -> SqlServiceOrders:
+        from counterpoint.storage.service_order import SqlServiceOrders
+        return self._repo("service_orders", SqlServiceOrders)

@@ -14,5 +14,11 @@ def extra_loops(c: Container) -> list[Loop]:
     from counterpoint.workers.fulfilment import FulfilmentWorker
     from counterpoint.workers.runner import Loop
 
-    return [Loop("fulfilment", FulfilmentWorker(c).run_once, c.settings.fulfilment_interval_s),
-            serviceability.loop(c), quote.loop(c)]
+    loops = [Loop("fulfilment", FulfilmentWorker(c).run_once, c.settings.fulfilment_interval_s),
+             serviceability.loop(c), quote.loop(c)]
+    if c.profile.orchestration is not None:
+        from counterpoint.workers.orchestration import OrchestrationWorker, Subscriptions
+
+        loops.append(Loop("orchestration", OrchestrationWorker(c).run_once, c.settings.orchestration_interval_s))
+        loops.append(Loop("subscriptions", Subscriptions(c).run_once, 2.0))
+    return loops

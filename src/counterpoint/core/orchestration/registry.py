@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +36,10 @@ class Capability:
     currency: str = "USD"
 
     def covers(self, *, country: str | None, city: str | None, bandwidth_mbps: int | None) -> bool:
-        if self.countries and (country or "").upper() not in {c.upper() for c in self.countries}:
+        # a segment with no place (a core link between places) is not bound to any country or city
+        if country is not None and self.countries and country.upper() not in {c.upper() for c in self.countries}:
             return False
-        if self.cities and (city or "").casefold() not in {c.casefold() for c in self.cities}:
+        if city is not None and self.cities and city.casefold() not in {c.casefold() for c in self.cities}:
             return False
         return bandwidth_mbps is None or bandwidth_mbps <= self.max_bandwidth_mbps
 
@@ -61,3 +63,4 @@ class ProviderConfig:
     staleness_s: float = 300.0  # evidence older than this may be shown but does not drive decisions
     preference: int = 0  # higher wins ties in selection
     capabilities: tuple[Capability, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)  # adapter-specific settings (e.g. own network SIPs)

@@ -52,6 +52,8 @@ async def _apply(uow: UnitOfWork, profile: SellerProfile, order: ProductOrder, s
                                 reason="order rejected for another item")
         order.move_to(OrderState.REJECTED, at=at, reason=reason)
         order.plan.clear()
+    elif step.kind == "orchestrate" and state is ItemState.IN_PROGRESS:
+        await _orchestrate(uow, profile, order, iid, at)
     elif step.kind == "hold" and state is ItemState.IN_PROGRESS:
         due = at + timedelta(days=profile.lead_times.charge_response_days)
         charge = new_charge(order, iid, step.detail, at=at, due=due, api_base=api_base)
@@ -86,6 +88,35 @@ async def _apply(uow: UnitOfWork, profile: SellerProfile, order: ProductOrder, s
         product["id"] = pid
         order.move_item(iid, ItemState.COMPLETED, at=at)
         order.settle_if_done(at=at)
+
+
+async def _orchestrate(uow: UnitOfWork, profile: SellerProfile, order: ProductOrder, iid: str,
+                       at: datetime) -> None:
+    """Hand an item built from segments to the orchestrator, in the same transaction as its start."""
+    from counterpoint.core.orchestration.selection import NoSupplier
+    from counterpoint.core.orchestration.services import is_composite, start_composite
+    from counterpoint.core.ordering.services import bandwidth_mbps
+
+    item = order.item(iid)
+    product = item.get("product") or {}
+    offering = is_composite(profile, (product.get("productOffering") or {}).get("id"))
+    assert offering is not None
+    correlation = await uow.product_orders.correlation_of(order.id) or order.id
+    mbps = bandwidth_mbps(product.get("productConfiguration"))
+    try:
+        composite, commands = start_composite(profile, offering, order=order, item=item, correlation_id=correlation,
+                                              now=at, bandwidth_mbps=mbps)
+    except NoSupplier as exc:
+        reason = str(exc)
+        order.move_item(iid, ItemState.FAILED, at=at, reason=reason)
+        order.item(iid)["terminationError"] = [{"code": "otherIssue", "value": reason[:255]}]
+        order.settle_if_done(at=at)
+        return
+    await uow.composites.add(composite)
+    for command in commands:
+        await uow.commands.add(command)
+    if composite.expected_completion is not None:
+        order.set_expected_completion(iid, composite.expected_completion, at=at)
 
 
 async def advance_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, order_id: str,

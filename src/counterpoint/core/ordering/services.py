@@ -137,6 +137,11 @@ def _plan_item(profile: SellerProfile, buyer_id: str, order: dict[str, Any], ite
         return [Step(at=start, item_id=iid, kind="reject", detail={"reason": reject})], start
     offering = profile.offering(ctx["offering"]) if ctx.get("offering") else None
     install = timedelta(days=offering.installation_days if offering else 10)
+    orch = profile.orchestration
+    if orch is not None and item.get("action") == "add" and orch.offering(ctx.get("offering")) is not None:
+        # built from segments, ours and our suppliers': the orchestrator decides when it is complete
+        return [Step(at=start, item_id=iid, kind="start"), Step(at=start, item_id=iid, kind="orchestrate")], \
+            start + install
     if item.get("action") == "delete":
         install = timedelta(days=max(1.0, install.days / 4))
     done = start + install

@@ -12,6 +12,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from counterpoint.core.orchestration.plan import Orchestration
+
 ACCESS_ELINE = "urn:mef:lso:spec:sonata:access-eline-ovc:v5.0.0:all"
 OPERATOR_UNI = "urn:mef:lso:spec:sonata:carrier-ethernet-operator-uni:v5.0.0:all"
 INTERNET_ACCESS = "urn:mef:lso:spec:cantata-sonata:basic-internet-access:v1.0.0:all"
@@ -161,6 +163,7 @@ class SellerProfile:
     validation: ValidationPolicy = ValidationPolicy.STRICT
     quote_validity_days: int = 30
     quote_terms_months: tuple[int, ...] = (12, 24, 36)  # contract terms offered, ascending
+    orchestration: Orchestration | None = None  # what we buy from whom, when we are also a Buyer
 
     def buyer_for_key(self, api_key: str) -> Buyer | None:
         return next((b for b in self.buyers if b.accepts(api_key)), None)

@@ -1,0 +1,56 @@
+"""Where our suppliers' notifications arrive when we are their Buyer.
+
+Callback URLs are per provider and carry an unguessable token (see SupplierGateway.callback_token); the
+provider's adapter then verifies the body its own way. A MEF event only names the resource that changed,
+so we read it and record what we read as callback evidence; a partner whose events carry the state gives
+us the observation directly. Either way the orchestrator's evidence rules decide what it may change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from fastapi import APIRouter, Request, Response
+
+from counterpoint.api.deps import Services
+from counterpoint.core.orchestration.services import record_observation
+from counterpoint.core.orchestration.supply import CallbackRejected, Source, SupplierError
+
+log = logging.getLogger("counterpoint.listener")
+router = APIRouter(include_in_schema=False)
+
+
+def callback_base(c: Services, provider_id: str) -> str:  # type: ignore[valid-type]
+    gateway = c.suppliers
+    config = gateway.providers[provider_id]
+    secret = config.callback_secret or c.settings.api_key_salt.get_secret_value()
+    return f"{c.base_url}/suppliers/{provider_id}/{gateway.callback_token(provider_id, secret)}"
+
+
+@router.post("/suppliers/{provider_id}/{token}/{path:path}", status_code=204)
+async def supplier_callback(provider_id: str, token: str, path: str, request: Request, c: Services) -> Response:
+    gateway = c.suppliers
+    config = gateway.providers.get(provider_id)
+    secret = (config.callback_secret if config else None) or c.settings.api_key_salt.get_secret_value()
+    if config is None or not gateway.callback_ok(provider_id, token, secret):
+        return Response(status_code=404)
+    adapter = gateway.adapter(provider_id)
+    body = await request.body()
+    try:
+        note = adapter.parse_callback("/" + path, {k.lower(): v for k, v in request.headers.items()}, body)
+    except CallbackRejected as exc:
+        log.warning("callback from %s rejected: %s", provider_id, exc.reason)
+        return Response(status_code=400)
+    obs = note.observation
+    if obs is None:
+        if note.ref.kind != "productOrder":
+            return Response(status_code=204)  # quotes and POQs are read when the orchestrator needs them
+        try:
+            obs = await adapter.get_order(note.ref)
+        except SupplierError as exc:  # the poller will read it later; the supplier need not retry
+            log.info("callback from %s: cannot read %s now: %s", provider_id, note.ref.value, exc.reason)
+            return Response(status_code=204)
+        obs = dataclasses.replace(obs, source=Source.CALLBACK, evidence=f"{note.event_id}:{obs.raw_state}")
+    await record_observation(c.uow, c.clock, c.profile, obs)
+    return Response(status_code=204)
