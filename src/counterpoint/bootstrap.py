@@ -55,9 +55,14 @@ class Container:
 
     @property
     def timing(self) -> Timing:
+        # the settings are real seconds; the orchestrator measures them on the process clock, which may run
+        # `time_scale` times faster than real time
         s = self.settings
-        return Timing(in_flight_grace_s=s.command_in_flight_grace_s, recovery_grace_s=s.command_recovery_grace_s,
-                      retry_backoff_s=s.supplier_retry_backoff_s)
+        k = s.time_scale
+        return Timing(in_flight_grace_s=s.command_in_flight_grace_s * k,
+                      recovery_grace_s=s.command_recovery_grace_s * k,
+                      retry_backoff_s=s.supplier_retry_backoff_s * k, max_retry_backoff_s=120.0 * k,
+                      test_retry_s=60.0 * k)
 
     @property
     def suppliers(self) -> Any:

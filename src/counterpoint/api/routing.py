@@ -3,8 +3,8 @@
 - Bodies are decoded with orjson, which refuses what would break later (lone surrogates, NaN, infinities)
   as malformed JSON (400 invalidBody), and is faster than the standard library.
 - A NUL character cannot be stored by PostgreSQL (text or jsonb) and has no meaning in any MEF field, so it is
-  refused where it enters: in a body value (422 invalidValue naming the path; 400 invalidBody for PATCH,
-  whose MEF operations document no 422), in a query parameter (400 invalidQuery) or in a path (404).
+  refused where it enters: in a body value (422 invalidValue naming the path; 400 invalidBody for PATCH
+  and hub registrations, whose MEF operations document no 422), in a query parameter (400 invalidQuery) or in a path (404).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class MefRoute(APIRoute):
                     path = None  # malformed: FastAPI answers it as such
                 if path is not None:
                     reason = f"{path or '/'}: text must not contain NUL characters"
-                    if request.method == "PATCH":
+                    if request.method == "PATCH" or request.scope.get("path", "").endswith("/hub"):
                         raise BadRequest(reason, code="invalidBody")
                     raise Invalid(reason, problems=[Problem("invalidValue", reason, path or "/")])
             return await handler(mef)

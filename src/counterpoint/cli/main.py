@@ -168,6 +168,25 @@ def quote(quote_id: str, database_url: Annotated[str | None, typer.Option()] = N
 
 
 @app.command()
+def demo(
+    time_scale: Annotated[float, typer.Option(help="profile seconds per real second (86400: a day lasts 1 s)")]
+    = 86400.0,
+    timeout: Annotated[float, typer.Option(help="give up after this many real seconds")] = 60.0,
+    workdir: Annotated[Path | None, typer.Option(help="keep the three databases here (default: a temp dir)")]
+    = None,
+    live: Annotated[bool, typer.Option(help="show the live view (off: only the final report)")] = True,
+) -> None:
+    """Run providers A, B and C on loopback and take the enterprise's Jakarta-Singapore order to active.
+
+    Exits 0 when every provider's end state agrees with the others, 1 otherwise.
+    """
+    from counterpoint.demo.run import run_demo
+
+    code = asyncio.run(run_demo(console, time_scale=time_scale, timeout_s=timeout, workdir=workdir, live=live))
+    raise typer.Exit(code)
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     console.print(__version__)

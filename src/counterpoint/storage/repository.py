@@ -53,6 +53,12 @@ class ResourceRepository(ABC, Generic[T]):
     def doc_of(self, obj: T) -> dict[str, Any]: ...
 
     # --- common ---------------------------------------------------------------------------------
+    def _load(self, row: RowMapping) -> T:
+        obj = self.from_row(row)
+        if obj.correlation_id is None:
+            obj.correlation_id = row.get("correlation_id")
+        return obj
+
     def _row(self, obj: T) -> dict[str, Any]:
         return {
             "id": obj.id, "buyer_id": obj.buyer_id, "seller_id": obj.seller_id, "channel": obj.channel,
@@ -63,7 +69,7 @@ class ResourceRepository(ABC, Generic[T]):
     async def add(self, obj: T) -> None:
         row = self._row(obj)
         row["version"] = 1
-        row["correlation_id"] = self.uow.correlation_id
+        obj.correlation_id = row["correlation_id"] = self.uow.correlation_id or obj.correlation_id
         # one statement object per table, parameters apart: SQLAlchemy compiles it once and caches it
         await self.uow.conn.execute(_insert_of(self.table), row)
         obj.version = 1
@@ -87,7 +93,7 @@ class ResourceRepository(ABC, Generic[T]):
         )).mappings().first()
         if row is None:
             raise NotFound(f"{self.noun} {id} not found")
-        return self.from_row(row)
+        return self._load(row)
 
     async def find(self, buyer_id: str, id: str) -> T | None:
         try:
@@ -100,7 +106,7 @@ class ResourceRepository(ABC, Generic[T]):
         row = (await self.uow.conn.execute(select(self.table).where(self.table.c.id == id))).mappings().first()
         if row is None:
             raise NotFound(f"{self.noun} {id} not found")
-        return self.from_row(row)
+        return self._load(row)
 
     async def due(self, now: datetime, *, limit: int = 200) -> list[str]:
         """Ids of any Buyer's resources whose `due_at` has come, oldest first (for the Seller's workers).
@@ -121,7 +127,7 @@ class ResourceRepository(ABC, Generic[T]):
         if limit is not None:
             stmt = stmt.limit(limit)
         rows = (await self.uow.conn.execute(stmt)).mappings().all()
-        return [self.from_row(r) for r in rows], total
+        return [self._load(r) for r in rows], total
 
     async def ids_where(self, *where: ColumnElement[bool], limit: int = 500) -> list[str]:
         """Ids of any buyer's resources matching; for the Seller's own workers."""

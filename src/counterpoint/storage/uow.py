@@ -50,7 +50,7 @@ class SqlUnitOfWork:
         self.engine = engine
         self.correlation_id = correlation_id
         self._conn: AsyncConnection | None = None
-        self._events: list[DomainEvent] = []
+        self._events: list[tuple[DomainEvent, str | None]] = []
         self._repos: dict[str, Any] = {}
         self._gate: asyncio.Lock | None = None
 
@@ -92,11 +92,11 @@ class SqlUnitOfWork:
         return self._conn
 
     def collect(self, obj: Aggregate) -> None:
-        self._events.extend(obj.events)
+        self._events.extend((e, obj.correlation_id) for e in obj.events)
         obj.events.clear()
 
     def record(self, event: DomainEvent) -> None:
-        self._events.append(event)
+        self._events.append((event, None))
 
     async def commit(self) -> None:
         if self._events:
@@ -104,8 +104,8 @@ class SqlUnitOfWork:
                 {"event_id": new_id(), "api": e.api, "event_type": e.event_type, "channel": e.channel,
                  "buyer_id": e.buyer_id, "seller_id": e.seller_id, "resource_id": e.resource_id,
                  "item_id": e.item_id, "milestone": e.milestone, "occurred_at": e.at,
-                 "correlation_id": self.correlation_id, "dispatched_at": None}
-                for e in self._events
+                 "correlation_id": self.correlation_id or corr, "dispatched_at": None}
+                for e, corr in self._events
             ])
             self._events.clear()
         await self.conn.commit()

@@ -97,9 +97,12 @@ class SupplierHttp:
             try:
                 response = await self.client.request(method, url, json=json, params=params, content=content,
                                                       headers=hdrs, timeout=self.timeout)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol,
+                    httpx.InvalidURL) as exc:
                 last = f"cannot connect ({type(exc).__name__})"  # never reached the supplier: safe to retry
-            except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            except httpx.RequestError as exc:
+                # Any other transport failure (read/write timeout, dropped connection, proxy, protocol or
+                # decoding error) may come after the supplier got the request: unknown for a write.
                 last = f"no answer ({type(exc).__name__})"
                 if not safe:
                     self._record(method, url, attempt, None, "unknown", started, correlation_id, idempotency_key)

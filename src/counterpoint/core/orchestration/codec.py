@@ -25,7 +25,7 @@ def request_json(req: SegmentRequest) -> dict[str, Any]:
         "requestedCompletion": iso(req.requested_completion) if req.requested_completion else None,
         "productRef": ref_json(req.product_ref), "quoteRef": ref_json(req.quote_ref),
         "quoteItemId": req.quote_item_id, "poqRef": ref_json(req.poq_ref), "poqItemId": req.poq_item_id,
-        "note": req.note,
+        "note": req.note, "termMonths": req.term_months,
     }
 
 
@@ -37,5 +37,5 @@ def request_from(raw: dict[str, Any]) -> SegmentRequest:
         requested_completion=parse_aware(raw.get("requestedCompletion")),
         product_ref=ref_from(raw.get("productRef")), quote_ref=ref_from(raw.get("quoteRef")),
         quote_item_id=raw.get("quoteItemId"), poq_ref=ref_from(raw.get("poqRef")), poq_item_id=raw.get("poqItemId"),
-        note=raw.get("note"),
+        note=raw.get("note"), term_months=raw.get("termMonths"),
     )

@@ -120,7 +120,6 @@ class CompositeOrder(Aggregate):
     order_id: str
     item_id: str
     action: str  # add | modify | delete, as the customer's item asked
-    correlation_id: str
     state: CompositeState = CompositeState.ORDERING
     segments: list[Segment] = field(default_factory=list)
     bandwidth_mbps: int | None = None
@@ -174,7 +173,6 @@ class OutboundCommand(Aggregate):
     action: str  # placeOrder | cancelOrder | pollOrder ...
     idempotency_key: str
     payload: dict[str, Any]
-    correlation_id: str
     state: CommandState = CommandState.PENDING
     attempts: int = 0
     due_at: datetime | None = None

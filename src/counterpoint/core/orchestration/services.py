@@ -126,13 +126,15 @@ def start_composite(profile: SellerProfile, offering: CompositeOffering, *, orde
         correlation_id=correlation_id, bandwidth_mbps=bandwidth_mbps, due_at=now)
     commands: list[OutboundCommand] = []
     requested = parse_aware(item.get("requestedCompletionDate"))
+    term = (item.get("requestedItemTerm") or {}).get("duration") or {}
+    term_months = _months(term) or 12
     for plan in plans:
         seg_id = new_id()
         key = idempotency_key(plan.choice.provider_id, composite.id, seg_id, "add", 1)
         request = SegmentRequest(
             our_ref=key, correlation_id=correlation_id, action="add", offering_id=plan.choice.capability.offering_id,
             spec_urn=plan.spec_urn, configuration=plan.configuration, places=plan.places,
-            bandwidth_mbps=bandwidth_mbps, requested_completion=requested,
+            bandwidth_mbps=bandwidth_mbps, requested_completion=requested, term_months=term_months,
             note=f"segment {plan.name} of order {order.id}")
         segment = Segment(id=seg_id, name=plan.name, provider_id=plan.choice.provider_id, own=plan.own,
                           request=request_json(request), state=SegmentState.REQUESTED, our_ref=key,
@@ -146,6 +148,14 @@ def start_composite(profile: SellerProfile, offering: CompositeOffering, *, orde
     composite.expected_completion = promised_completion(now, [s.expected_completion for s in composite.segments],
                                                         offering.test_hours)
     return composite, commands
+
+
+def _months(duration: dict[str, Any]) -> int | None:
+    amount, units = duration.get("amount"), str(duration.get("units", "")).lower()
+    if not isinstance(amount, int) or amount <= 0:
+        return None
+    return {"calendarmonths": amount, "months": amount, "calendaryears": amount * 12, "years": amount * 12}.get(
+        units.replace("_", ""))
 
 
 def _command(composite: CompositeOrder, segment: Segment, action: str, key: str, payload: dict[str, Any],

@@ -105,6 +105,7 @@ class SegmentRequest:
     poq_ref: ExternalRef | None = None
     poq_item_id: str | None = None
     note: str | None = None
+    term_months: int | None = None  # the contract term we commit to (a referenced quote's term wins)
 
 
 class QualificationState(StrEnum):

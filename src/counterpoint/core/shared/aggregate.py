@@ -17,6 +17,7 @@ class Aggregate:
     created_at: datetime
     updated_at: datetime
     version: int = 0  # 0 until first stored; optimistic lock afterwards
+    correlation_id: str | None = None  # the transaction it was born in; its later events carry it too
     events: list[DomainEvent] = field(default_factory=list, repr=False)
 
     def record(self, event_type: str, api: str, at: datetime, *, item_id: str | None = None,
