@@ -75,6 +75,17 @@ class Container:
                                               own_network=self._own_network)
         return self._suppliers
 
+    def activation_tester(self) -> Any:
+        """The end-to-end activation test (network/activation.py), measuring our segments on our controller."""
+        if self.tester is None:
+            from counterpoint.network.activation import ServiceActivationTester
+
+            orch = self.profile.orchestration
+            own = next((p for p in orch.providers if p.adapter == "own-network"), None) if orch else None
+            controller = getattr(self.suppliers.adapter(own.id), "controller", None) if own else None
+            self.tester = ServiceActivationTester(controller, self.clock)
+        return self.tester
+
     def _own_network(self, config: Any) -> Any:
         from counterpoint.suppliers.own_network import build_adapter
 

@@ -259,8 +259,8 @@ async def test_duplicated_reordered_and_stale_evidence_never_moves_a_segment_bac
                              obs(SegmentState.FAILED, 10, "e4", seen_min_ago=60))  # stale
     composite, _, log = await composite_of(container, order["id"])
     assert composite.segment(seg.id).state is SegmentState.DELIVERED
-    mine = [(e["evidence_id"], e["applied"], e["why"].split(":")[0]) for e in log if e["segment_id"] == seg.id
-            and e["evidence_id"]]
+    mine = [(e["evidence_id"].split("|")[0], e["applied"], e["why"].split(":")[0]) for e in log
+            if e["segment_id"] == seg.id and e["evidence_id"]]
     assert mine == [("e3", True, "moves the segment on"), ("e2", False, "out of order"), ("e4", False, "stale")]
     # a reference that is not ours is not evidence about anything
     stranger = dataclasses.replace(obs(SegmentState.FAILED, 11, "e5"), ref=ExternalRef("sup-b", "someone-else"))

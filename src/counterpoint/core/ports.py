@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from counterpoint.core.hub.model import HubListener
+from counterpoint.core.service_order.ports import ServiceOrders
 from counterpoint.core.shared.events import DomainEvent
 
 
@@ -39,6 +40,7 @@ class UnitOfWork(Protocol):
     delivery_date_requests: Resources
     charges: Resources
     products: Resources
+    service_orders: ServiceOrders
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

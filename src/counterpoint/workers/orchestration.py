@@ -23,7 +23,7 @@ class OrchestrationWorker(DueWorker):
             (SqlOutboundCommands, lambda cid: orchestration.run_command(
                 c.uow, c.clock, c.profile, c.suppliers, cid, timing=c.timing)),
             (SqlCompositeOrders, lambda oid: orchestration.tick_composite(
-                c.uow, c.clock, c.profile, c.suppliers, c.tester, oid, timing=c.timing)),
+                c.uow, c.clock, c.profile, c.suppliers, c.activation_tester(), oid, timing=c.timing)),
         ]
 
 

@@ -21,4 +21,8 @@ def extra_loops(c: Container) -> list[Loop]:
 
         loops.append(Loop("orchestration", OrchestrationWorker(c).run_once, c.settings.orchestration_interval_s))
         loops.append(Loop("subscriptions", Subscriptions(c).run_once, 2.0))
+        if any(p.adapter == "own-network" for p in c.profile.orchestration.providers):
+            from counterpoint.workers import service_order
+
+            loops.append(service_order.loop(c))
     return loops

@@ -326,8 +326,20 @@ def _staleness(profile: SellerProfile, provider_id: str) -> timedelta:
         return timedelta(minutes=5)
 
 
+def evidence_key(obs: Observation) -> str | None:
+    """What makes two observations the same evidence: the carrier (event id, resource) and what it said.
+
+    A replayed notification repeats all three; a new read of the same resource that says something else
+    is new evidence, even though an adapter may name both after the resource.
+    """
+    if obs.evidence is None:
+        return None
+    return f"{obs.evidence}|{obs.raw_state}|{iso(obs.as_of) if obs.as_of else '-'}"
+
+
 async def _observe(uow: UnitOfWork, profile: SellerProfile, composite: CompositeOrder, segment: Segment,
                    obs: Observation, *, now: datetime) -> bool:
+    obs = dataclasses.replace(obs, evidence=evidence_key(obs))
     seen = await uow.composites.seen(segment.id, obs.evidence)
     verdict = evidence.judge(segment, obs, now=now, staleness=_staleness(profile, segment.provider_id), seen=seen)
     if not seen:

@@ -40,6 +40,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cancel_product_order_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cancel_product_order_state'), ['state'], unique=False)
 
+    op.create_table('composite_order',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('order_id', sa.String(length=64), nullable=False),
+    sa.Column('item_id', sa.String(length=64), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('doc_action', sa.String(length=16), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_composite_order')),
+    sa.UniqueConstraint('order_id', 'item_id', 'doc_action', name='uq_composite_order_item_action')
+    )
+    with op.batch_alter_table('composite_order', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_composite_order_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_composite_order_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_composite_order_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_composite_order_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_composite_order_state'), ['state'], unique=False)
+
     op.create_table('hub_listener',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('api', sa.String(length=32), nullable=False),
@@ -75,6 +100,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_modify_delivery_date_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_modify_delivery_date_state'), ['state'], unique=False)
 
+    op.create_table('network_connectivity_service',
+    sa.Column('uuid', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('end_points', JSONDoc, nullable=False),
+    sa.Column('capacity_mbps', sa.Integer(), nullable=False),
+    sa.Column('lifecycle_state', sa.String(length=24), nullable=False),
+    sa.Column('operational_state', sa.String(length=16), nullable=False),
+    sa.Column('administrative_state', sa.String(length=16), nullable=False),
+    sa.Column('fault', sa.String(length=24), nullable=True),
+    sa.Column('flap_period_s', sa.Float(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ready_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('removal_requested_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('removed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('uuid', name=op.f('pk_network_connectivity_service'))
+    )
+    with op.batch_alter_table('network_connectivity_service', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_connectivity_service_name'), ['name'], unique=False)
+
+    op.create_table('network_service_interface_point',
+    sa.Column('uuid', sa.String(length=128), nullable=False),
+    sa.Column('name', sa.String(length=128), nullable=False),
+    sa.Column('capacity_mbps', sa.Integer(), nullable=False),
+    sa.Column('used_mbps', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('uuid', name=op.f('pk_network_service_interface_point'))
+    )
     op.create_table('notification_delivery',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('event_id', sa.String(length=64), nullable=False),
@@ -92,6 +145,35 @@ def upgrade() -> None:
     with op.batch_alter_table('notification_delivery', schema=None) as batch_op:
         batch_op.create_index('ix_delivery_due', ['state', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_delivery_event_id'), ['event_id'], unique=False)
+
+    op.create_table('outbound_command',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('provider_id', sa.String(length=128), nullable=False),
+    sa.Column('composite_id', sa.String(length=64), nullable=False),
+    sa.Column('segment_id', sa.String(length=64), nullable=False),
+    sa.Column('action', sa.String(length=32), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=64), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbound_command')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_outbound_command_idempotency_key'))
+    )
+    with op.batch_alter_table('outbound_command', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbound_command_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbound_command_composite_id'), ['composite_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbound_command_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbound_command_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbound_command_state'), ['state'], unique=False)
 
     op.create_table('outbox',
     sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -260,9 +342,74 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_quote_quote_level'), ['quote_level'], unique=False)
         batch_op.create_index(batch_op.f('ix_quote_state'), ['state'], unique=False)
 
+    op.create_table('service_order',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('external_id', sa.String(length=128), nullable=True),
+    sa.Column('action', sa.String(length=16), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('plan', JSONDoc, nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_order'))
+    )
+    with op.batch_alter_table('service_order', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_order_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_order_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_order_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_order_state'), ['state'], unique=False)
+        batch_op.create_index('ux_service_order_buyer_external', ['buyer_id', 'external_id'], unique=True)
+
+    op.create_table('supplier_evidence',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('composite_id', sa.String(length=64), nullable=False),
+    sa.Column('segment_id', sa.String(length=64), nullable=False),
+    sa.Column('provider_id', sa.String(length=128), nullable=False),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('raw_state', sa.String(length=64), nullable=False),
+    sa.Column('state', sa.String(length=32), nullable=False),
+    sa.Column('observed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('as_of', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('evidence_id', sa.String(length=255), nullable=True),
+    sa.Column('applied', sa.Boolean(), nullable=False),
+    sa.Column('why', sa.Text(), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supplier_evidence')),
+    sa.UniqueConstraint('segment_id', 'evidence_id', name=op.f('uq_supplier_evidence_segment_id_evidence_id'))
+    )
+    with op.batch_alter_table('supplier_evidence', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supplier_evidence_composite_id'), ['composite_id'], unique=False)
+
+    op.create_table('supplier_ref',
+    sa.Column('provider_id', sa.String(length=128), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('external_id', sa.String(length=255), nullable=False),
+    sa.Column('composite_id', sa.String(length=64), nullable=False),
+    sa.Column('segment_id', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('provider_id', 'kind', 'external_id', name=op.f('pk_supplier_ref'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('supplier_ref')
+    with op.batch_alter_table('supplier_evidence', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supplier_evidence_composite_id'))
+
+    op.drop_table('supplier_evidence')
+    with op.batch_alter_table('service_order', schema=None) as batch_op:
+        batch_op.drop_index('ux_service_order_buyer_external')
+        batch_op.drop_index(batch_op.f('ix_service_order_state'))
+        batch_op.drop_index(batch_op.f('ix_service_order_due_at'))
+        batch_op.drop_index(batch_op.f('ix_service_order_created_at'))
+        batch_op.drop_index(batch_op.f('ix_service_order_buyer_id'))
+
+    op.drop_table('service_order')
     with op.batch_alter_table('quote', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quote_state'))
         batch_op.drop_index(batch_op.f('ix_quote_quote_level'))
@@ -311,11 +458,24 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_pending')
 
     op.drop_table('outbox')
+    with op.batch_alter_table('outbound_command', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbound_command_state'))
+        batch_op.drop_index(batch_op.f('ix_outbound_command_due_at'))
+        batch_op.drop_index(batch_op.f('ix_outbound_command_created_at'))
+        batch_op.drop_index(batch_op.f('ix_outbound_command_composite_id'))
+        batch_op.drop_index(batch_op.f('ix_outbound_command_buyer_id'))
+
+    op.drop_table('outbound_command')
     with op.batch_alter_table('notification_delivery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_delivery_event_id'))
         batch_op.drop_index('ix_delivery_due')
 
     op.drop_table('notification_delivery')
+    op.drop_table('network_service_interface_point')
+    with op.batch_alter_table('network_connectivity_service', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_connectivity_service_name'))
+
+    op.drop_table('network_connectivity_service')
     with op.batch_alter_table('modify_delivery_date', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_modify_delivery_date_state'))
         batch_op.drop_index(batch_op.f('ix_modify_delivery_date_order_id'))
@@ -328,6 +488,14 @@ def downgrade() -> None:
         batch_op.drop_index('ix_hub_listener_match')
 
     op.drop_table('hub_listener')
+    with op.batch_alter_table('composite_order', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_composite_order_state'))
+        batch_op.drop_index(batch_op.f('ix_composite_order_order_id'))
+        batch_op.drop_index(batch_op.f('ix_composite_order_due_at'))
+        batch_op.drop_index(batch_op.f('ix_composite_order_created_at'))
+        batch_op.drop_index(batch_op.f('ix_composite_order_buyer_id'))
+
+    op.drop_table('composite_order')
     with op.batch_alter_table('cancel_product_order', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cancel_product_order_state'))
         batch_op.drop_index(batch_op.f('ix_cancel_product_order_order_id'))
