@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     command_in_flight_grace_s: float = 30.0
     command_recovery_grace_s: float = 5.0
     supplier_retry_backoff_s: float = 2.0
+    # Chaos, for tests only (refused in production mode): the process exits at once with status 137, as if
+    # killed with SIGKILL, right after it has claimed (stored as in flight) a command to this provider id and
+    # before sending it; "*" means any provider. Used to prove that a restart loses and duplicates nothing.
+    chaos_exit_after_command_claim: str | None = None
     run_workers: bool = True
     log_level: str = "INFO"
     api_key_salt: SecretStr = SecretStr("counterpoint-demo-salt")
@@ -47,6 +51,8 @@ class Settings(BaseSettings):
     def _no_demo_secrets_in_production(self) -> Settings:
         if self.mode == "production" and self.api_key_salt.get_secret_value() == "counterpoint-demo-salt":
             raise ValueError("COUNTERPOINT_API_KEY_SALT must be set outside demo mode")
+        if self.mode == "production" and self.chaos_exit_after_command_claim:
+            raise ValueError("COUNTERPOINT_CHAOS_EXIT_AFTER_COMMAND_CLAIM is a test setting: refused in production")
         return self
 
     @property

@@ -4,7 +4,8 @@
   as malformed JSON (400 invalidBody), and is faster than the standard library.
 - A NUL character cannot be stored by PostgreSQL (text or jsonb) and has no meaning in any MEF field, so it is
   refused where it enters: in a body value (422 invalidValue naming the path; 400 invalidBody for PATCH
-  and hub registrations, whose MEF operations document no 422), in a query parameter (400 invalidQuery) or in a path (404).
+  and hub registrations, whose MEF operations document no 422), in a query parameter (400 invalidQuery) or
+  in a path (404).
 """
 
 from __future__ import annotations

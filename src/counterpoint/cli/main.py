@@ -40,6 +40,9 @@ def serve(
     time_scale: Annotated[float | None, typer.Option(
         help="run the Seller's clock this many times faster than real time (demo default 43200: a day "
              "lasts 2 s; 1 = real time)")] = None,
+    variables: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="NAME=VALUE",
+        help="fill ${NAME} in the profile (repeatable), e.g. --set B_URL=http://127.0.0.1:8082")] = None,
 ) -> None:
     """Run a Seller: every Sonata and Cantata API of its profile, with its workers."""
     import uvicorn
@@ -47,13 +50,13 @@ def serve(
     from counterpoint.api.app import create_app
     from counterpoint.api.mounts import base_path
     from counterpoint.bootstrap import build
-    from counterpoint.profiles.loader import ProfileError
+    from counterpoint.profiles.loader import ProfileError, load_profile
 
     settings = _settings(config, port, database_url)
     scale = time_scale if time_scale is not None else (43200.0 if settings.mode == "demo" else 1.0)
     settings = settings.model_copy(update={"host": host, "time_scale": scale})
     try:
-        container = build(settings)
+        container = build(settings, profile=load_profile(settings.profile, _assignments(variables or [])))
     except ProfileError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -72,6 +75,18 @@ def serve(
     console.print("buyers: " + ", ".join(b.id for b in profile.buyers) + "  (send 'Authorization: Bearer <key>')")
     logging.basicConfig(level=settings.log_level)
     uvicorn.run(create_app(container), host=host, port=settings.port, log_level="warning")
+
+
+def _assignments(pairs: list[str]) -> dict[str, str]:
+    """`NAME=VALUE` options as a dict; a malformed one stops the command with exit status 2."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip().isidentifier():
+            console.print(f"[red]--set expects NAME=VALUE, got {pair!r}[/red]")
+            raise typer.Exit(2)
+        out[name.strip()] = value
+    return out
 
 
 @app.command()

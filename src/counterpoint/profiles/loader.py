@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 from decimal import Decimal
 from pathlib import Path
@@ -322,12 +323,22 @@ class ProfileError(ValueError):
     pass
 
 
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
 def load_profile(path: Path, variables: dict[str, str] | None = None) -> m.SellerProfile:
-    """Read a profile; `${NAME}` in its text is replaced from `variables` (e.g. partners' URLs in a demo)."""
+    """Read a profile; `${NAME}` in its text is replaced from `variables` (e.g. partners' URLs in a demo).
+
+    With `variables` given (even empty), a placeholder left unfilled is an error naming it; without, the text
+    is read as it is.
+    """
     try:
         text = Path(path).read_text()
-        if variables:
+        if variables is not None:
             text = string.Template(text).safe_substitute(variables)
+            if missing := sorted(set(_PLACEHOLDER.findall(text))):
+                raise ProfileError(f"profile {path} needs a value for {', '.join(missing)} "
+                                   f"(e.g. --set {missing[0]}=...)")
         raw = yaml.safe_load(text)
     except OSError as exc:
         raise ProfileError(f"cannot read profile {path}: {exc}") from exc

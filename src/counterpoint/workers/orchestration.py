@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from counterpoint.core.orchestration import services as orchestration
+from counterpoint.core.orchestration.model import OutboundCommand
 from counterpoint.core.orchestration.supply import SupplierError
 from counterpoint.storage.orchestration import SqlCompositeOrders, SqlOutboundCommands
 from counterpoint.workers.due import DueWorker, Step
@@ -19,12 +23,32 @@ class OrchestrationWorker(DueWorker):
 
     def steps(self) -> list[tuple[type, Step]]:
         c = self.c
+        after_claim = chaos_exit(c.settings.chaos_exit_after_command_claim)
         return [
             (SqlOutboundCommands, lambda cid: orchestration.run_command(
-                c.uow, c.clock, c.profile, c.suppliers, cid, timing=c.timing)),
+                c.uow, c.clock, c.profile, c.suppliers, cid, timing=c.timing, after_claim=after_claim)),
             (SqlCompositeOrders, lambda oid: orchestration.tick_composite(
                 c.uow, c.clock, c.profile, c.suppliers, c.activation_tester(), oid, timing=c.timing)),
         ]
+
+
+def chaos_exit(provider: str | None) -> Callable[[OutboundCommand], None] | None:
+    """Test-only fault (settings.chaos_exit_after_command_claim): die like `kill -9` once a command is claimed.
+
+    The process ends with status 137 right after a command to `provider` ("*": any) was stored as in flight
+    and before it is sent: no cleanup, no flush, nothing settled, exactly what a crash leaves behind.
+    """
+    if not provider:
+        return None
+
+    def die(cmd: OutboundCommand) -> None:
+        if provider in ("*", cmd.provider_id):
+            sys.stderr.write(f"chaos: exiting after claiming command {cmd.id} ({cmd.action} to {cmd.provider_id}, "
+                             f"key {cmd.idempotency_key})\n")
+            sys.stderr.flush()
+            os._exit(137)
+
+    return die
 
 
 class Subscriptions:

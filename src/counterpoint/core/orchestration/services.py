@@ -171,8 +171,13 @@ def _command(composite: CompositeOrder, segment: Segment, action: str, key: str,
 
 
 async def run_command(uow_factory: UowFactory, clock: Clock, profile: SellerProfile, suppliers: Suppliers,
-                      command_id: str, *, timing: Timing = Timing()) -> int:
-    """Advance one due command: send it, or recover it if its outcome is unknown. Returns 1 if it moved."""
+                      command_id: str, *, timing: Timing = Timing(),
+                      after_claim: Callable[[OutboundCommand], None] | None = None) -> int:
+    """Advance one due command: send it, or recover it if its outcome is unknown. Returns 1 if it moved.
+
+    `after_claim` is called once the IN_FLIGHT claim is committed and before the call goes out: the window a
+    crash must not lose anything in (the chaos tests make the process die there).
+    """
     now = clock.now()
     async with uow_factory() as uow:
         cmd = await uow.commands.get_unscoped(command_id)
@@ -188,6 +193,8 @@ async def run_command(uow_factory: UowFactory, clock: Clock, profile: SellerProf
         cmd.due_at = now + timedelta(seconds=timing.in_flight_grace_s)
         await uow.commands.save(cmd)
         await uow.commit()
+    if after_claim is not None and not recovering:
+        after_claim(cmd)
     adapter = suppliers.adapter(cmd.provider_id)
     outcome: Observation | SupplierError | None
     if recovering:
