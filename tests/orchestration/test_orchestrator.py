@@ -284,3 +284,23 @@ async def test_a_command_is_settled_once(client, container, clock, fakes) -> Non
     cmd = commands[0]
     assert await run_command(container.uow, clock, container.profile, container.suppliers, cmd.id) == 0
     assert sum(len(f.orders) for f in fakes.values()) == 2
+
+
+async def test_the_order_view_shows_segments_commands_evidence_and_why(client, container, clock, fakes) -> None:
+    from rich.console import Console
+
+    from counterpoint.cli.views import order_view
+
+    fakes["sup-b"].timeout_after_accept = 1
+    order = await place(client)
+    await settle(container)
+    clock.advance(timedelta(seconds=Timing().recovery_grace_s + 1))
+    await settle(container)
+    async with container.uow() as uow:
+        view = await order_view(uow, order["id"])
+    console = Console(record=True, width=250)
+    console.print(view)
+    text = console.export_text()
+    for expected in ("orchestration", "last-mile", "sup-b", "placeOrder", "succeeded", "unknown (", "recovery",
+                     "segment planned", "moves the segment on"):
+        assert expected in text, expected

@@ -78,8 +78,42 @@ async def order_view(uow: SqlUnitOfWork, order_id: str) -> Group:
     parts: list[Any] = [Panel(head, title="product order"), history, items]
     if charges:
         parts.append(charge_tree)
+    parts.extend(await orchestration_view(uow, order_id))
     parts.append(sent)
     return Group(*parts)
+
+
+async def orchestration_view(uow: SqlUnitOfWork, order_id: str) -> list[Any]:
+    """How the order's items are built across providers: segments, commands, evidence and our timeline."""
+    parts: list[Any] = []
+    for comp in await uow.composites.for_order(order_id):
+        segs = Table(title=f"orchestration {comp.id} of item {comp.item_id} ({comp.action}): "
+                           f"{styled(comp.state.value)}")
+        for col in ("segment", "provider", "our state", "supplier says", "expected", "their ref", "our ref"):
+            segs.add_column(col, overflow="fold")
+        for seg in comp.segments:
+            segs.add_row(seg.name, seg.provider_id + (" (own)" if seg.own else ""), seg.state.value,
+                         seg.raw_state or "-", seg.expected_completion.isoformat() if seg.expected_completion else "-",
+                         seg.external_ref.value if seg.external_ref else "-", seg.our_ref or "-")
+        commands = Table(title="outbound commands")
+        for col in ("provider", "action", "state", "attempts", "key", "history"):
+            commands.add_column(col, overflow="fold")
+        for cmd in await uow.commands.for_composite(comp.id):
+            commands.add_row(cmd.provider_id, cmd.action, cmd.state.value, str(cmd.attempts), cmd.idempotency_key,
+                             " / ".join(f"{h['to']}" + (f" ({h['note']})" if h.get("note") else "")
+                                        for h in cmd.history))
+        evidence = Table(title="supplier evidence (applied or not, and why)")
+        for col in ("observed", "provider", "source", "said", "ours", "applied", "why"):
+            evidence.add_column(col, overflow="fold")
+        for e in await uow.composites.evidence_of(comp.id):
+            evidence.add_row(e["observed_at"].isoformat(), e["provider_id"], e["source"], e["raw_state"], e["state"],
+                             "yes" if e["applied"] else "[yellow]no[/]", e["why"])
+        timeline = Tree("[bold]orchestrator timeline[/]")
+        for entry in comp.timeline:
+            detail = ", ".join(f"{k}={v}" for k, v in entry.items() if k not in ("at", "what"))
+            timeline.add(f"{entry['at']}  {entry['what']}" + (f"  {detail}" if detail else ""))
+        parts.extend([segs, commands, evidence, timeline])
+    return parts
 
 
 async def notifications_table(uow: SqlUnitOfWork, resource_id: str, title: str) -> Table:
