@@ -103,7 +103,8 @@ class FakeSupplier:
         raise NotImplementedError
 
     async def subscribe(self, callback_base_url: str) -> list[str]:
-        return []
+        self.calls.append(f"subscribe {callback_base_url}")
+        return [f"{self.provider_id}-listener-{next(self._ids)}"]
 
     def parse_callback(self, path: str, headers: dict[str, str], body: bytes) -> CallbackNote:
         raise CallbackRejected(self.provider_id, "the fake does not call back")
@@ -134,6 +135,9 @@ class FakeGateway:
 
     def adapter(self, provider_id: str) -> FakeSupplier:
         return self.fakes[provider_id]
+
+    def callback_token(self, provider_id: str, secret: str) -> str:
+        return f"token-{provider_id}"
 
     async def aclose(self) -> None:
         return None

@@ -304,3 +304,13 @@ async def test_the_order_view_shows_segments_commands_evidence_and_why(client, c
     for expected in ("orchestration", "last-mile", "sup-b", "placeOrder", "succeeded", "unknown (", "recovery",
                      "segment planned", "moves the segment on"):
         assert expected in text, expected
+
+
+async def test_we_subscribe_to_each_supplier_once_even_across_restarts(container, fakes) -> None:
+    from counterpoint.workers.orchestration import Subscriptions
+
+    for _ in range(2):  # a second process on the same database finds the registration and does not repeat it
+        await Subscriptions(container).run_once()
+    assert [c for c in fakes["sup-b"].calls if c.startswith("subscribe")] == [
+        "subscribe http://seller.test/suppliers/sup-b/token-sup-b"]
+    assert not [c for c in fakes["our-net"].calls if c.startswith("subscribe")]  # our own network is polled

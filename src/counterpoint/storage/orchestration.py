@@ -1,7 +1,8 @@
-"""Composite orders, the outbound command store, the evidence log and the index of suppliers' references."""
+"""Composite orders, the outbound command store, the evidence log, suppliers' references and our subscriptions."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -30,7 +31,7 @@ from counterpoint.core.orchestration.supply import Observation
 from counterpoint.core.shared.ids import ExternalRef
 from counterpoint.core.shared.times import parse_aware
 from counterpoint.storage.repository import ResourceRepository
-from counterpoint.storage.schema import UtcDateTime, metadata, resource_table
+from counterpoint.storage.schema import JSONDoc, UtcDateTime, metadata, resource_table
 
 composite_order = resource_table(
     "composite_order",
@@ -82,6 +83,17 @@ supplier_ref = Table(
     Column("external_id", String(255), primary_key=True),
     Column("composite_id", String(64), nullable=False),
     Column("segment_id", String(64), nullable=False),
+)
+
+
+# Our listener registrations at each supplier, so a restart does not register (and get called) twice.
+supplier_subscription = Table(
+    "supplier_subscription",
+    metadata,
+    Column("provider_id", String(128), primary_key=True),
+    Column("callback_url", Text, primary_key=True),
+    Column("listener_ids", JSONDoc, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 
@@ -166,6 +178,19 @@ class SqlCompositeOrders(ResourceRepository[CompositeOrder]):
             await self.uow.conn.execute(insert(supplier_ref), {
                 "provider_id": ref.provider, "kind": ref.kind, "external_id": ref.value,
                 "composite_id": composite_id, "segment_id": segment_id})
+
+    async def subscribed(self, provider_id: str, callback_url: str) -> bool:
+        row = (await self.uow.conn.execute(select(supplier_subscription.c.provider_id).where(
+            supplier_subscription.c.provider_id == provider_id,
+            supplier_subscription.c.callback_url == callback_url))).first()
+        return row is not None
+
+    async def remember_subscription(self, provider_id: str, callback_url: str, listener_ids: list[str],
+                                    at: datetime) -> None:
+        if not await self.subscribed(provider_id, callback_url):
+            await self.uow.conn.execute(insert(supplier_subscription), {
+                "provider_id": provider_id, "callback_url": callback_url, "listener_ids": listener_ids,
+                "created_at": at})
 
     async def owner_of(self, ref: ExternalRef) -> tuple[str, str] | None:
         row = (await self.uow.conn.execute(select(supplier_ref.c.composite_id, supplier_ref.c.segment_id).where(

@@ -68,10 +68,18 @@ class Subscriptions:
         for provider in orch.providers:
             if provider.adapter == "own-network" or provider.id in self.done:
                 continue
+            url = callback_base(self.c, provider.id)
+            async with self.c.uow() as uow:
+                if await uow.composites.subscribed(provider.id, url):
+                    self.done[provider.id] = []
+                    continue
             try:
-                ids = await self.c.suppliers.adapter(provider.id).subscribe(callback_base(self.c, provider.id))
+                ids = await self.c.suppliers.adapter(provider.id).subscribe(url)
             except SupplierError as exc:
                 self.log.info("cannot subscribe to %s yet: %s", provider.id, exc.reason)
                 continue
+            async with self.c.uow() as uow:
+                await uow.composites.remember_subscription(provider.id, url, ids, self.c.clock.now())
+                await uow.commit()
             self.done[provider.id] = ids
         return 0

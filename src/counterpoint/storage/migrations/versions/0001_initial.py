@@ -394,9 +394,17 @@ def upgrade() -> None:
     sa.Column('segment_id', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('provider_id', 'kind', 'external_id', name=op.f('pk_supplier_ref'))
     )
+    op.create_table('supplier_subscription',
+    sa.Column('provider_id', sa.String(length=128), nullable=False),
+    sa.Column('callback_url', sa.Text(), nullable=False),
+    sa.Column('listener_ids', JSONDoc, nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('provider_id', 'callback_url', name=op.f('pk_supplier_subscription'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('supplier_subscription')
     op.drop_table('supplier_ref')
     with op.batch_alter_table('supplier_evidence', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_supplier_evidence_composite_id'))
