@@ -8,8 +8,9 @@ from typing import Any
 from counterpoint.api.mounts import base_path, listener_path
 from counterpoint.core.shared.times import iso
 
-# Which resource (and API path) an event type points at, and the name of its item-id field.
-_RESOURCE: dict[str, tuple[str, str]] = {
+# Which notification family and resource path each MEF event type names (Seller and Buyer sides share it),
+# and the name of its item-id field.
+EVENT_RESOURCES: dict[str, tuple[str, str]] = {
     "poqCreateEvent": ("poq", "productOfferingQualification"),
     "poqStateChangeEvent": ("poq", "productOfferingQualification"),
     "poqItemStateChangeEvent": ("poq", "productOfferingQualification"),
@@ -36,7 +37,7 @@ def listener_url(callback: str, api: str, channel: str, event_type: str) -> str:
 def event_body(*, event_id: str, event_type: str, api: str, channel: str, occurred_at: datetime,
                resource_id: str, buyer_id: str, seller_id: str, item_id: str | None, milestone: str | None,
                seller_base_url: str) -> dict[str, Any]:
-    family, path = _RESOURCE[event_type]
+    family, path = EVENT_RESOURCES[event_type]
     assert family == api, f"{event_type} does not belong to {api}"
     function = api
     payload: dict[str, Any] = {

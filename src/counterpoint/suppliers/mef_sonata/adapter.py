@@ -37,6 +37,7 @@ from counterpoint.core.orchestration.supply import (
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.ids import ExternalRef
 from counterpoint.core.shared.times import iso, parse_aware
+from counterpoint.notifications.events import EVENT_RESOURCES
 from counterpoint.suppliers.mef_sonata import mapping
 from counterpoint.suppliers.mef_sonata.client import SonataClient
 from counterpoint.suppliers.transport import Audit, SupplierHttp
@@ -45,22 +46,8 @@ ITEM_ID = "1"  # we put one item in every POQ, quote and order we send
 
 # Notification event type -> (the API whose hub emits it, the kind of resource `event.id` names).
 EVENTS: dict[str, tuple[str, str]] = {
-    "poqCreateEvent": ("poq", "poq"),
-    "poqStateChangeEvent": ("poq", "poq"),
-    "poqItemStateChangeEvent": ("poq", "poq"),
-    "quoteStateChangeEvent": ("quote", "quote"),
-    "quoteItemStateChangeEvent": ("quote", "quote"),
-    "productOrderStateChangeEvent": ("productOrder", "productOrder"),
-    "productOrderItemStateChangeEvent": ("productOrder", "productOrder"),
-    "productOrderItemExpectedCompletionDateSet": ("productOrder", "productOrder"),
-    "productSpecificProductOrderItemMilestoneEvent": ("productOrder", "productOrder"),
-    "cancelProductOrderStateChangeEvent": ("productOrder", "cancelProductOrder"),
-    "chargeCreateEvent": ("productOrder", "charge"),
-    "chargeStateChangeEvent": ("productOrder", "charge"),
-    "chargeTimeoutEvent": ("productOrder", "charge"),
-    "modifyProductOrderItemRequestedDeliveryDateStateChangeEvent":
-        ("productOrder", "modifyProductOrderItemRequestedDeliveryDate"),
-}
+    event: (api, "poq" if path == "productOfferingQualification" else path)
+    for event, (api, path) in EVENT_RESOURCES.items()}
 # The MEF 123 guide spells one event differently from its notification envelope; accept both on receipt.
 _EVENT_ALIASES = {"productOrderItemExpectedCompletionDateSetEvent": "productOrderItemExpectedCompletionDateSet"}
 SUBSCRIBED_APIS = ("productOrder", "quote", "poq")
