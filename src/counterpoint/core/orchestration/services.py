@@ -325,12 +325,17 @@ async def _settle(uow: UnitOfWork, clock: Clock, profile: SellerProfile, command
 # ---- evidence ---------------------------------------------------------------------------------------------
 
 
-def _staleness(profile: SellerProfile, provider_id: str) -> timedelta:
+def _provider_window(profile: SellerProfile, provider_id: str, attr: str, default_s: float) -> timedelta:
+    """A provider's poll interval or staleness window (profile seconds), or a default for one we do not know."""
     orch = profile.orchestration
     try:
-        return timedelta(seconds=orch.provider(provider_id).staleness_s) if orch else timedelta(minutes=5)
+        return timedelta(seconds=getattr(orch.provider(provider_id), attr) if orch else default_s)
     except KeyError:
-        return timedelta(minutes=5)
+        return timedelta(seconds=default_s)
+
+
+def _staleness(profile: SellerProfile, provider_id: str) -> timedelta:
+    return _provider_window(profile, provider_id, "staleness_s", 300.0)
 
 
 def evidence_key(obs: Observation) -> str | None:
@@ -492,11 +497,7 @@ async def _cancellation_refused(uow: UnitOfWork, composite: CompositeOrder, segm
 
 
 def _poll_interval(profile: SellerProfile, provider_id: str) -> timedelta:
-    orch = profile.orchestration
-    try:
-        return timedelta(seconds=orch.provider(provider_id).poll_interval_s) if orch else timedelta(seconds=30)
-    except KeyError:
-        return timedelta(seconds=30)
+    return _provider_window(profile, provider_id, "poll_interval_s", 30.0)
 
 
 async def tick_composite(uow_factory: UowFactory, clock: Clock, profile: SellerProfile, suppliers: Suppliers,
