@@ -519,3 +519,30 @@ async def test_expedite_without_a_date_is_accepted(client, container, clock) -> 
     r = await client.post(f"{ORDER_BASE}/modifyProductOrderItemRequestedDeliveryDate", headers=BUYER_A, json={
         "productOrderItem": {"productOrderId": order["id"], "productOrderItemId": "1"}})
     assert r.json()[0]["code"] == "missingProperty"
+
+
+async def test_a_retried_create_with_the_same_idempotency_key_returns_the_first_order(client, container) -> None:
+    body = order_body(external_id="PO-RETRY")
+    first = await client.post(f"{ORDER_BASE}/productOrder", json=body, headers={**BUYER_A, "Idempotency-Key": "k-1"})
+    again = await client.post(f"{ORDER_BASE}/productOrder", json=body, headers={**BUYER_A, "Idempotency-Key": "k-1"})
+    other = await client.post(f"{ORDER_BASE}/productOrder", json=body, headers={**BUYER_B, "Idempotency-Key": "k-1"})
+    fresh = await client.post(f"{ORDER_BASE}/productOrder", json=body, headers={**BUYER_A, "Idempotency-Key": "k-2"})
+    assert (first.status_code, again.status_code, other.status_code, fresh.status_code) == (201, 201, 201, 201)
+    assert again.json()["id"] == first.json()["id"]
+    assert len({first.json()["id"], other.json()["id"], fresh.json()["id"]}) == 3  # keys are per buyer
+    listed = await client.get(f"{ORDER_BASE}/productOrder", params={"externalId": "PO-RETRY"}, headers=BUYER_A)
+    assert listed.headers["X-Total-Count"] == "2"
+    bad = await client.post(f"{ORDER_BASE}/productOrder", json=body,
+                            headers={**BUYER_A, "Idempotency-Key": "no spaces allowed"})
+    assert bad.status_code == 400 and bad.json()["code"] in ("invalidQuery", "invalidBody", "missingQueryParameter",
+                                                             "invalidValue")
+
+
+async def test_concurrent_creates_with_one_key_make_one_order(client, container) -> None:
+    body = order_body(external_id="PO-RACE")
+    answers = await asyncio.gather(*[client.post(f"{ORDER_BASE}/productOrder", json=body,
+                                                 headers={**BUYER_A, "Idempotency-Key": "race-1"}) for _ in range(4)])
+    assert all(a.status_code in (201, 409) for a in answers)
+    assert len({a.json()["id"] for a in answers if a.status_code == 201}) == 1
+    listed = await client.get(f"{ORDER_BASE}/productOrder", params={"externalId": "PO-RACE"}, headers=BUYER_A)
+    assert listed.headers["X-Total-Count"] == "1"

@@ -6,7 +6,7 @@ import importlib
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 
 from counterpoint.api.deps import Caller, Services
 from counterpoint.api.errors import MEF_ERRORS
@@ -17,6 +17,11 @@ from counterpoint.api.routing import MefRoute
 from counterpoint.core.ordering import services as ordering
 from counterpoint.core.ordering.model import Charge, OrderTask, ProductOrder
 from counterpoint.core.ordering.services import OrderFilter, Party, TaskFilter
+
+# Not a MEF header: a buyer (counterpoint's own supplier gateway sends one) may name its create request so a
+# retry after a lost answer returns the order the first attempt made. Same key, same buyer: same order.
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", include_in_schema=False,
+                                              max_length=128, pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
 
 OrderStateQ = Literal["acknowledged", "assessingCancellation", "cancelled", "completed", "failed",
                       "held.assessingCharge", "inProgress", "partial", "pending.assessingModification",
@@ -49,10 +54,11 @@ def make_router(channel: str) -> APIRouter:
     @router.post("/productOrder", operation_id="createProductOrder", status_code=201, responses=MEF_ERRORS,
                  response_class=MefJSONResponse)
     async def create_product_order(productOrder: mef.ProductOrder_Create, caller: Caller,  # noqa: N803
-                                   c: Services) -> MefJSONResponse:
+                                   c: Services, idempotency_key: IdempotencyKey = None) -> MefJSONResponse:
         body = productOrder.model_dump(mode="json", by_alias=True, exclude_unset=True)
         order = await ordering.place_order(c.uow(caller.correlation_id), c.clock, c.profile, c.schemas,
-                                           party=party(caller), body=body, api_base=api_base(c))
+                                           party=party(caller), body=body, api_base=api_base(c),
+                                           idempotency_key=idempotency_key)
         return MefJSONResponse(order.doc, status_code=201)
 
     @router.get("/productOrder", operation_id="listProductOrder", responses=MEF_ERRORS,

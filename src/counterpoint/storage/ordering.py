@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, String, select
+from sqlalchemy import Column, ColumnElement, String, UniqueConstraint, select
 from sqlalchemy.engine import RowMapping
 
 from counterpoint.core.ordering.model import (
@@ -40,6 +40,8 @@ product_order = resource_table(
     Column("resume_state", String(48), nullable=True),
     Column("held_since", UtcDateTime, nullable=True),
     Column("plan", JSONDoc, nullable=False),
+    Column("idempotency_key", String(128), nullable=True),
+    UniqueConstraint("buyer_id", "idempotency_key", name="uq_product_order_buyer_idempotency_key"),
 )
 cancel_product_order = resource_table(
     "cancel_product_order",
@@ -90,6 +92,7 @@ class SqlProductOrders(ResourceRepository[ProductOrder]):
             "item_expected_min": min(expected, default=None), "item_expected_max": max(expected, default=None),
             "due_at": obj.due_at, "resume_state": obj.resume_state.value if obj.resume_state else None,
             "held_since": obj.held_since, "plan": [s.to_json() for s in obj.plan],
+            "idempotency_key": obj.idempotency_key,
         }
 
     def from_row(self, row: RowMapping) -> ProductOrder:
@@ -97,8 +100,13 @@ class SqlProductOrders(ResourceRepository[ProductOrder]):
             id=row["id"], buyer_id=row["buyer_id"], seller_id=row["seller_id"], channel=row["channel"],
             created_at=row["created_at"], updated_at=row["updated_at"], version=row["version"],
             state=OrderState(row["state"]), doc=row["doc"], plan=[Step.from_json(s) for s in row["plan"]],
-            held_since=row["held_since"],
+            held_since=row["held_since"], idempotency_key=row["idempotency_key"],
             resume_state=OrderState(row["resume_state"]) if row["resume_state"] else None)
+
+    async def by_idempotency_key(self, buyer_id: str, key: str) -> ProductOrder | None:
+        row = (await self.uow.conn.execute(select(self.table).where(
+            self.table.c.buyer_id == buyer_id, self.table.c.idempotency_key == key))).mappings().first()
+        return self._load(row) if row is not None else None
 
     async def correlation_of(self, order_id: str) -> str | None:
         """The correlation id the order arrived with, to carry into the work it starts."""

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Insert, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
 
 from counterpoint.core.shared.aggregate import Aggregate
-from counterpoint.core.shared.errors import NotFound, StaleVersion
+from counterpoint.core.shared.errors import Conflict, NotFound, StaleVersion
 
 if TYPE_CHECKING:
     from counterpoint.storage.uow import SqlUnitOfWork
@@ -71,7 +72,10 @@ class ResourceRepository(ABC, Generic[T]):
         row["version"] = 1
         obj.correlation_id = row["correlation_id"] = self.uow.correlation_id or obj.correlation_id
         # one statement object per table, parameters apart: SQLAlchemy compiles it once and caches it
-        await self.uow.conn.execute(_insert_of(self.table), row)
+        try:
+            await self.uow.conn.execute(_insert_of(self.table), row)
+        except IntegrityError as exc:  # a unique key taken by a concurrent writer: that one won
+            raise Conflict(f"{self.noun} {obj.id}: a concurrent request created the same resource") from exc
         obj.version = 1
         self.uow.collect(obj)
 

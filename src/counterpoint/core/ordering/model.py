@@ -118,6 +118,7 @@ class ProductOrder(Aggregate):
     plan: list[Step] = field(default_factory=list)
     held_since: datetime | None = None
     resume_state: OrderState | None = None  # where a rejected cancellation/modification returns to
+    idempotency_key: str | None = None  # the buyer's Idempotency-Key: a replayed create returns this order
 
     # --- reading ----------------------------------------------------------------------------------
     @property

@@ -217,8 +217,16 @@ def _href(base_url: str, path: str, rid: str) -> str:
 
 
 async def place_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, schemas: ProductSchemas, *,
-                      party: Party, body: dict[str, Any], api_base: str) -> ProductOrder:
+                      party: Party, body: dict[str, Any], api_base: str,
+                      idempotency_key: str | None = None) -> ProductOrder:
+    """Create an order. With an idempotency key the buyer already used, the order it created is returned
+    instead (a retry after a lost answer never creates a second order)."""
     now = clock.now()
+    if idempotency_key is not None:
+        async with uow:
+            existing = await uow.product_orders.by_idempotency_key(party.buyer_id, idempotency_key)
+        if existing is not None:
+            return existing
     warnings = check_configurations(schemas, strict=profile.validation.value == "strict",
                                     configs=item_configurations(body["productOrderItem"], "productOrderItem"))
     oid = new_id()
@@ -237,7 +245,7 @@ async def place_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, sch
             item["expectedCompletionDate"] = iso(done)
         order = ProductOrder(id=oid, buyer_id=party.buyer_id, seller_id=party.seller_id, channel=party.channel,
                              created_at=now, updated_at=now, state=OrderState.ACKNOWLEDGED, doc=doc,
-                             plan=sorted(plan, key=lambda s: s.at))
+                             plan=sorted(plan, key=lambda s: s.at), idempotency_key=idempotency_key)
         for w in warnings:
             order.add_note(f"accepted with a product payload problem: {w.as_text()}", at=now, note_id=new_id(),
                            author=profile.name)

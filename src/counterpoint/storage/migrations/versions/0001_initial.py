@@ -276,7 +276,9 @@ def upgrade() -> None:
     sa.Column('resume_state', sa.String(length=48), nullable=True),
     sa.Column('held_since', sa.DateTime(timezone=True), nullable=True),
     sa.Column('plan', JSONDoc, nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_product_order'))
+    sa.Column('idempotency_key', sa.String(length=128), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_product_order')),
+    sa.UniqueConstraint('buyer_id', 'idempotency_key', name='uq_product_order_buyer_idempotency_key')
     )
     with op.batch_alter_table('product_order', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_product_order_buyer_id'), ['buyer_id'], unique=False)
