@@ -45,7 +45,7 @@ from counterpoint.core.orchestration.supply import (
 from counterpoint.core.ordering.model import ItemState, OrderState, ProductOrder
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.clock import Clock
-from counterpoint.core.shared.errors import NotFound
+from counterpoint.core.shared.errors import NotFound, StaleVersion
 from counterpoint.core.shared.ids import new_id
 from counterpoint.core.shared.times import iso, parse_aware
 
@@ -201,9 +201,16 @@ async def run_command(uow_factory: UowFactory, clock: Clock, profile: SellerProf
         outcome = await _recover(adapter, cmd)
     else:
         outcome = await _send(adapter, cmd)
-    async with uow_factory() as uow:
-        await _settle(uow, clock, profile, cmd.id, outcome, recovering=recovering, timing=timing)
-        await uow.commit()
+    # the outcome is known now: settle it even if a callback or a poll wrote the composite meanwhile
+    for attempt in range(5):
+        try:
+            async with uow_factory() as uow:
+                await _settle(uow, clock, profile, cmd.id, outcome, recovering=recovering, timing=timing)
+                await uow.commit()
+            break
+        except StaleVersion:
+            if attempt == 4:
+                raise  # left IN_FLIGHT: after its grace time recovery settles it from the supplier's record
     return 1
 
 
@@ -273,8 +280,10 @@ async def _settle(uow: UnitOfWork, clock: Clock, profile: SellerProfile, command
                            segment=segment.name, provider=segment.provider_id, ref=outcome.ref.value,
                            via=outcome.source.value)
             await _observe(uow, profile, composite, segment, outcome, now=now)
-            if composite.state in (CompositeState.FAILED, CompositeState.CANCELLING, CompositeState.CANCELLED):
-                # the order went out while the service was being abandoned: take it back
+            if composite.state in (CompositeState.FAILED, CompositeState.CANCELLED) or (
+                    composite.state is CompositeState.CANCELLING and composite.cancellation is None):
+                # the order went out while the service was being abandoned: take it back (a customer's
+                # cancellation under assessment asks each segment in its own turn: changes.py)
                 await _cancel_segment(uow, composite, segment, f"service {composite.state.value}", now=now)
         elif outcome.detail.get("cancellation") == "refused":
             composite.note(now, "cancellation refused", segment=segment.name, provider=segment.provider_id,
@@ -318,6 +327,10 @@ async def _settle(uow: UnitOfWork, clock: Clock, profile: SellerProfile, command
             cmd.move_to(CommandState.UNKNOWN, at=now, note="not visible yet")
             cmd.due_at = now + timedelta(seconds=timing.recovery_grace_s - waited)
     await uow.commands.save(cmd)
+    if cmd.action == CANCEL_ORDER and composite.cancellation is not None:  # a customer's cancellation
+        from counterpoint.core.orchestration import changes
+
+        changes.cancel_answered(composite, segment, outcome)
     await _reconcile(uow, profile, composite, now=now)
     await uow.composites.save(composite)
 
@@ -368,16 +381,22 @@ async def _observe(uow: UnitOfWork, profile: SellerProfile, composite: Composite
 async def record_observation(uow_factory: UowFactory, clock: Clock, profile: SellerProfile, obs: Observation
                              ) -> bool:
     """Evidence from a poll or a callback about a supplier's resource; False if it is not ours."""
-    now = clock.now()
-    async with uow_factory() as uow:
-        owner = await uow.composites.owner_of(obs.ref)
-        if owner is None:
-            return False
-        composite = await uow.composites.get_unscoped(owner[0])
-        await _observe(uow, profile, composite, composite.segment(owner[1]), obs, now=now)
-        await _reconcile(uow, profile, composite, now=now)
-        await uow.composites.save(composite)
-        await uow.commit()
+    for attempt in range(5):  # a concurrent writer of the same composite wins; we re-read and judge again
+        try:
+            async with uow_factory() as uow:
+                now = clock.now()
+                owner = await uow.composites.owner_of(obs.ref)
+                if owner is None:
+                    return False
+                composite = await uow.composites.get_unscoped(owner[0])
+                await _observe(uow, profile, composite, composite.segment(owner[1]), obs, now=now)
+                await _reconcile(uow, profile, composite, now=now)
+                await uow.composites.save(composite)
+                await uow.commit()
+            return True
+        except StaleVersion:
+            if attempt == 4:
+                raise
     return True
 
 
@@ -402,6 +421,11 @@ async def _derive(uow: UnitOfWork, profile: SellerProfile, composite: CompositeO
     item_state = order.item_state(composite.item_id)
     segs = composite.segments
     if composite.state is CompositeState.CANCELLING:
+        if composite.cancellation is not None:  # a customer's cancellation, assessed with every provider
+            from counterpoint.core.orchestration import changes
+
+            await changes.follow_cancellation(uow, profile, composite, order, now=now)
+            return
         if all(s.state is SegmentState.CANCELLED or s.state in TERMINAL or s.state is SegmentState.PLANNED
                for s in segs):
             composite.move_to(CompositeState.CANCELLED, at=now, reason="every segment cancelled")
