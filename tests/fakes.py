@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from counterpoint.core.orchestration.registry import Capability, ProviderConfig
@@ -15,6 +16,13 @@ from counterpoint.core.orchestration.supply import (
     CancellationOutcome,
     Observation,
     OutcomeUnknown,
+    Price,
+    QualificationAnswer,
+    QualificationRequest,
+    QualificationState,
+    QuoteAnswer,
+    QuoteRequest,
+    QuoteState,
     SegmentRequest,
     SegmentState,
     Source,
@@ -39,6 +47,17 @@ class FakeOrder:
 
 
 @dataclass
+class FakeQuote:
+    id: str
+    request: QuoteRequest
+    state: QuoteState
+    raw: str
+    price: Price | None = None
+    valid_until: datetime | None = None
+    reason: str | None = None
+
+
+@dataclass
 class FakeSupplier:
     """An in-memory supplier with a script of faults. `orders` is what the supplier really holds."""
 
@@ -50,9 +69,20 @@ class FakeSupplier:
     timeout_after_accept: int = 0  # next N place_order calls create the order, then time out
     reject: str | None = None  # every place_order refused with this reason
     refuse_cancel: str | None = None
+    pending_cancel: bool = False  # cancellations are answered "acknowledged"; the test decides them later
     unreachable_reads: bool = False
     calls: list[str] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    # --- quotes and qualifications (MEF 115, 87): what the supplier answers, and the resources it holds ----
+    quote_price: Price = field(default_factory=lambda: Price(Decimal(300), Decimal(900), "USD"))
+    quote_days: int = 20  # the installation interval it quotes and qualifies
+    quote_validity: timedelta = timedelta(days=30)
+    quote_pending: bool = False  # new quotes wait (a site survey) until the test calls firm_quotes()
+    quote_unable: str | None = None  # every quote answered unableToProvide with this reason
+    poq_pending: bool = False  # new POQs wait until the test calls answer_poqs()
+    unserviceable: str | None = None  # every POQ answered red with this reason
+    quotes: dict[str, FakeQuote] = field(default_factory=dict)
+    poqs: dict[str, QualificationAnswer] = field(default_factory=dict)
 
     def _obs(self, order: FakeOrder, source: Source) -> Observation:
         return Observation(state=order.state, raw_state=order.state.value,
@@ -96,6 +126,9 @@ class FakeSupplier:
             return CancellationAnswer(ref, CancellationOutcome.REFUSED, "rejected", self.clock.now(),
                                       self.refuse_cancel)
         order = self.orders[ref.value]
+        if self.pending_cancel:
+            order.state, order.as_of = SegmentState.CANCELLING, self.clock.now()
+            return CancellationAnswer(ref, CancellationOutcome.PENDING, "acknowledged", self.clock.now())
         order.state, order.as_of = SegmentState.CANCELLED, self.clock.now()
         return CancellationAnswer(ref, CancellationOutcome.ACCEPTED, "done", self.clock.now())
 
@@ -112,14 +145,97 @@ class FakeSupplier:
     async def aclose(self) -> None:
         return None
 
+    # --- quotes and qualifications ----------------------------------------------------------------------
+    def _quote_answer(self, q: FakeQuote) -> QuoteAnswer:
+        state, raw = q.state, q.raw
+        if state is QuoteState.FIRM and q.valid_until is not None and q.valid_until <= self.clock.now():
+            state, raw = QuoteState.EXPIRED, "expired"
+        return QuoteAnswer(ref=ExternalRef(self.provider_id, q.id, "quote"), state=state, raw_state=raw,
+                           observed_at=self.clock.now(), item_id="1", price=q.price,
+                           term_months=q.request.term_months, lead_time_days=self.quote_days,
+                           valid_until=q.valid_until, reason=q.reason)
+
+    async def request_quote(self, req: QuoteRequest) -> QuoteAnswer:
+        self.calls.append(f"quote {req.our_ref}")
+        if self.unavailable:
+            self.unavailable -= 1
+            raise SupplierUnavailable(self.provider_id, "HTTP 503 after retries")
+        known = next((q for q in self.quotes.values() if q.request.our_ref == req.our_ref), None)
+        if known is not None:  # the same idempotency key: the same quote
+            return self._quote_answer(known)
+        q = FakeQuote(id=f"{self.provider_id}-Q-{next(self._ids)}", request=req, state=QuoteState.PENDING,
+                      raw="inProgress")
+        if self.quote_unable:
+            q.state, q.raw, q.reason = QuoteState.UNABLE, "unableToProvide", self.quote_unable
+        elif not self.quote_pending:
+            self._firm(q)
+        self.quotes[q.id] = q
+        return self._quote_answer(q)
+
+    async def get_quote(self, ref: ExternalRef) -> QuoteAnswer:
+        self.calls.append(f"get quote {ref.value}")
+        if ref.value not in self.quotes:
+            raise SupplierNotFound(self.provider_id, "no such quote", status=404)
+        return self._quote_answer(self.quotes[ref.value])
+
+    def _firm(self, q: FakeQuote) -> None:
+        q.state, q.raw, q.price = QuoteState.FIRM, "approved.orderable", self.quote_price
+        q.valid_until = self.clock.now() + self.quote_validity
+
+    def survey_quotes(self) -> None:
+        """Pending quotes get a draft price while the site survey runs (MEF inProgress.draft)."""
+        for q in self.quotes.values():
+            if q.state is QuoteState.PENDING:
+                q.raw, q.price = "inProgress.draft", self.quote_price
+
+    def firm_quotes(self) -> None:
+        for q in self.quotes.values():
+            if q.state is QuoteState.PENDING:
+                self._firm(q)
+
+    def expire_quotes(self) -> None:
+        for q in self.quotes.values():
+            if q.state is QuoteState.FIRM:
+                q.state, q.raw = QuoteState.EXPIRED, "expired"
+
+    def _poq_answer(self, ref: ExternalRef) -> QualificationAnswer:
+        state = QualificationState.NOT_SERVICEABLE if self.unserviceable else QualificationState.SERVICEABLE
+        return QualificationAnswer(ref=ref, state=state, raw_state="done.ready", observed_at=self.clock.now(),
+                                   item_id="1", installation_days=None if self.unserviceable else self.quote_days,
+                                   reason=self.unserviceable)
+
+    async def qualify(self, req: QualificationRequest) -> QualificationAnswer:
+        self.calls.append(f"qualify {req.our_ref}")
+        ref = ExternalRef(self.provider_id, f"{self.provider_id}-POQ-{next(self._ids)}", "poq")
+        answer = QualificationAnswer(ref=ref, state=QualificationState.PENDING, raw_state="inProgress",
+                                     observed_at=self.clock.now(), item_id="1") if self.poq_pending \
+            else self._poq_answer(ref)
+        self.poqs[ref.value] = answer
+        return answer
+
+    async def get_qualification(self, ref: ExternalRef) -> QualificationAnswer:
+        self.calls.append(f"get poq {ref.value}")
+        if ref.value not in self.poqs:
+            raise SupplierNotFound(self.provider_id, "no such POQ", status=404)
+        return self.poqs[ref.value]
+
+    def answer_poqs(self) -> None:
+        for ref, answer in list(self.poqs.items()):
+            if answer.state is QualificationState.PENDING:
+                self.poqs[ref] = self._poq_answer(answer.ref)
+
     # --- the supplier's own progress, driven by the test --------------------------------------------------
     def only_order(self) -> FakeOrder:
         assert len(self.orders) == 1, f"{self.provider_id} holds {len(self.orders)} orders"
         return next(iter(self.orders.values()))
 
+    def last_order(self) -> FakeOrder:
+        return list(self.orders.values())[-1]
+
     def move(self, state: SegmentState, *, expected: datetime | None = None, product: str | None = None,
-             required_action: str | None = None) -> None:
-        order = self.only_order()
+             required_action: str | None = None, order_id: str | None = None) -> None:
+        """Move the only order (or the one named) to `state`, as the supplier's own progress."""
+        order = self.orders[order_id] if order_id else self.only_order()
         order.state, order.as_of = state, self.clock.now()
         order.required_action = required_action
         if expected is not None:

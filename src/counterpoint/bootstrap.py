@@ -31,12 +31,16 @@ class ScaledClock:
 
     Profile lead times stay real durations (a 20-day installation is 20 days on this clock), so every MEF
     date looks as a real partner's would, while a demo sees the order complete in seconds.
+
+    With an `anchor` (a recent instant) the clock reads real time at the anchor and runs `scale` times faster
+    from there, so processes given the same anchor share one clock, and a restarted process goes on from where
+    the one before it stopped instead of starting again at real time (behind everything it had scheduled).
     """
 
-    def __init__(self, scale: float) -> None:
+    def __init__(self, scale: float, *, anchor: datetime | None = None) -> None:
         self.scale = scale
-        self.origin = datetime.now(UTC)
-        self._mono = time.monotonic()
+        self.origin = anchor or datetime.now(UTC)
+        self._mono = time.monotonic() - (datetime.now(UTC) - self.origin).total_seconds()
 
     def now(self) -> datetime:
         return self.origin + timedelta(seconds=(time.monotonic() - self._mono) * self.scale)
@@ -123,6 +127,7 @@ def build(settings: Settings, *, clock: Clock | None = None, profile: SellerProf
         settings=settings,
         engine=create_engine(settings.database_url),
         profile=profile or load_profile(settings.profile),
-        clock=clock or (ScaledClock(settings.time_scale) if settings.time_scale != 1 else SystemClock()),
+        clock=clock or (ScaledClock(settings.time_scale, anchor=settings.clock_anchor) if settings.time_scale != 1
+                        else SystemClock()),
         http=(http_factory or (lambda: httpx.AsyncClient(timeout=settings.delivery_timeout_s)))(),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AwareDatetime, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_PROFILE = Path(__file__).parent / "profiles" / "demo_seller.yaml"
@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # many times faster than real time (emulator fast-forward): 43200 makes a profile day last 2 s.
     fulfilment_interval_s: float = 0.5
     time_scale: float = Field(default=1.0, gt=0)
+    # With time_scale > 1: the (recent) instant at which the fast clock equals real time. Processes given the
+    # same anchor share one clock, and a restarted process carries on from where it was (tests, demos).
+    clock_anchor: AwareDatetime | None = None
     # Orchestrator (when the profile buys from providers): how often it looks for due commands and orders.
     orchestration_interval_s: float = 0.2
     command_in_flight_grace_s: float = 30.0

@@ -267,6 +267,29 @@ async def test_duplicated_reordered_and_stale_evidence_never_moves_a_segment_bac
     assert not await record_observation(container.uow, clock, container.profile, stranger)
 
 
+async def test_evidence_judged_stale_is_applied_when_it_is_read_again_fresh(client, container, clock,
+                                                                             fakes) -> None:
+    """A poll's answer that waited too long to be judged (a slow round) is logged as stale; the next, fresh read
+    of the same supplier state carries the same evidence id and must move the segment, not pass for a duplicate.
+    (Found by tests/e2e/test_crash_recovery.py: a segment stayed in delivery for ever after a restart.)"""
+    order = await place(client)
+    await settle(container)
+    composite, _, _ = await composite_of(container, order["id"])
+    seg = composite.segments[1]
+    done = Observation(state=SegmentState.DELIVERED, raw_state="completed", ref=seg.external_ref,
+                       source=Source.POLL, observed_at=clock.now() - timedelta(hours=1), as_of=clock.now(),
+                       evidence="sup-b-order@v7")
+    await record_observation(container.uow, clock, container.profile, done)
+    composite, _, _ = await composite_of(container, order["id"])
+    assert composite.segment(seg.id).state is SegmentState.ACKNOWLEDGED
+    await record_observation(container.uow, clock, container.profile,
+                             dataclasses.replace(done, observed_at=clock.now()))
+    composite, _, log = await composite_of(container, order["id"])
+    assert composite.segment(seg.id).state is SegmentState.DELIVERED
+    assert [(e["applied"], e["why"]) for e in log if (e["evidence_id"] or "").startswith("sup-b-order@v7")] == [
+        (True, "moves the segment on")]
+
+
 async def test_no_supplier_for_the_place_fails_the_item_with_the_reason(client, container, clock) -> None:
     body = order_body(add_item(config=ael_config(1000), address="addr-jkt-sudirman"), external_id="PO-JKT")
     r = await client.post(f"{ORDER_BASE}/productOrder", json=body, headers=BUYER_A)

@@ -45,7 +45,7 @@ from counterpoint.suppliers.transport import Exchange
 from counterpoint.workers.fulfilment import FulfilmentWorker
 from counterpoint.workers.quote import QuoteWorker
 from counterpoint.workers.serviceability import ServiceabilityWorker
-from tests.builders import ORDER_BASE
+from tests.builders import ORDER_BASE, add_item, order_body, uni_config
 from tests.helpers import BUYER_A, ListenerRecorder, assert_mef_event, assert_mef_response
 from tests.unit.serviceability.payloads import address_ref, internet, uni
 
@@ -171,13 +171,19 @@ async def test_find_order_recovers_by_our_reference(adapter: SonataAdapter) -> N
     assert await adapter.find_order("seg-never-sent") is None
 
 
-async def test_find_order_reports_duplicates(adapter: SonataAdapter, clock: ManualClock) -> None:
+async def test_a_resent_order_is_the_same_order_and_duplicates_are_reported(
+        adapter: SonataAdapter, seller: httpx.AsyncClient, clock: ManualClock) -> None:
     first = await adapter.place_order(segment("seg-twice"))
+    again = await adapter.place_order(segment("seg-twice"))  # a resend: our Idempotency-Key makes it the same
+    assert again.ref == first.ref
     clock.advance(timedelta(minutes=5))
-    second = await adapter.place_order(segment("seg-twice"))
+    # an order with our reference made some other way (by hand, without the key) is still found and reported
+    manual = await seller.post(f"{ORDER_BASE}/productOrder", headers=BUYER_A, json=order_body(
+        add_item(offering="uni-sg", config=uni_config()), external_id="seg-twice"))
+    assert manual.status_code == 201, manual.text
     found = await adapter.find_order("seg-twice")
     assert found is not None
-    assert found.ref == first.ref and found.detail["otherMatches"] == [second.ref.value]
+    assert found.ref == first.ref and found.detail["otherMatches"] == [manual.json()["id"]]
 
 
 @pytest.mark.parametrize(("our_ref", "state", "reason"), [

@@ -28,6 +28,12 @@ def callback_base(c: Services, provider_id: str) -> str:  # type: ignore[valid-t
     return f"{c.base_url}/suppliers/{provider_id}/{gateway.callback_token(provider_id, secret)}"
 
 
+@router.post("/suppliers/{provider_id}/{token}", status_code=204)
+async def supplier_callback_at_base(provider_id: str, token: str, request: Request, c: Services) -> Response:
+    """A partner that posts to the very URL we registered (its webhooks add no path of their own)."""
+    return await supplier_callback(provider_id, token, "", request, c)
+
+
 @router.post("/suppliers/{provider_id}/{token}/{path:path}", status_code=204)
 async def supplier_callback(provider_id: str, token: str, path: str, request: Request, c: Services) -> Response:
     gateway = c.suppliers

@@ -16,6 +16,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    update,
 )
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -110,7 +111,7 @@ class SqlCompositeOrders(ResourceRepository[CompositeOrder]):
             "segments": [s.to_json() for s in obj.segments], "bandwidthMbps": obj.bandwidth_mbps,
             "expectedCompletion": obj.expected_completion.isoformat() if obj.expected_completion else None,
             "pendingAction": obj.pending_action, "test": obj.test, "productId": obj.product_id,
-            "timeline": obj.timeline,
+            "timeline": obj.timeline, "offeringId": obj.offering_id, "cancellation": obj.cancellation,
         }
 
     def to_row(self, obj: CompositeOrder) -> dict[str, Any]:
@@ -126,7 +127,7 @@ class SqlCompositeOrders(ResourceRepository[CompositeOrder]):
             segments=[Segment.from_json(s) for s in doc["segments"]], bandwidth_mbps=doc.get("bandwidthMbps"),
             expected_completion=parse_aware(doc.get("expectedCompletion")), pending_action=doc.get("pendingAction"),
             test=doc.get("test"), product_id=doc.get("productId"), timeline=doc.get("timeline") or [],
-            due_at=row["due_at"])
+            due_at=row["due_at"], offering_id=doc.get("offeringId"), cancellation=doc.get("cancellation"))
 
     async def for_order(self, order_id: str) -> list[CompositeOrder]:
         rows = (await self.uow.conn.execute(select(self.table).where(self.table.c.order_id == order_id)
@@ -156,15 +157,25 @@ class SqlCompositeOrders(ResourceRepository[CompositeOrder]):
             await self.uow.conn.execute(insert(evidence), row)
         except IntegrityError:
             await nested.rollback()
+            if applied:  # logged unapplied before (stale when judged), applied now: the log says so
+                await self.uow.conn.execute(update(evidence).where(
+                    evidence.c.segment_id == segment_id, evidence.c.evidence_id == row["evidence_id"]).values(
+                    source=row["source"], observed_at=row["observed_at"], applied=True, why=why))
             return False
         await nested.commit()
         return True
 
     async def seen(self, segment_id: str, evidence_id: str | None) -> bool:
+        """Whether this evidence was already applied to the segment.
+
+        Evidence logged but not applied is judged again when it comes again: a poll answer that waited too long
+        to be judged (stale) says the same as the next, fresh read of that state, and must not block it.
+        """
         if evidence_id is None:
             return False
         row = (await self.uow.conn.execute(select(evidence.c.id).where(
-            evidence.c.segment_id == segment_id, evidence.c.evidence_id == evidence_id[:255]))).first()
+            evidence.c.segment_id == segment_id, evidence.c.evidence_id == evidence_id[:255],
+            evidence.c.applied.is_(True)))).first()
         return row is not None
 
     async def evidence_of(self, composite_id: str) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ Capability modules register their tables on `schema.metadata` when imported; add
 """
 
 from counterpoint.storage import (  # noqa: F401
+    enquiry,
     inventory,
     orchestration,
     ordering,

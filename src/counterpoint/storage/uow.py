@@ -15,6 +15,7 @@ from counterpoint.core.shared.ids import new_id
 from counterpoint.storage.outbox import outbox
 
 if TYPE_CHECKING:
+    from counterpoint.storage.enquiry import SqlSupplyEnquiries
     from counterpoint.storage.hub import SqlHubListeners
     from counterpoint.storage.inventory import SqlProducts
     from counterpoint.storage.orchestration import SqlCompositeOrders, SqlOutboundCommands
@@ -179,3 +180,8 @@ class SqlUnitOfWork:
     def service_orders(self) -> SqlServiceOrders:
         from counterpoint.storage.service_order import SqlServiceOrders
         return self._repo("service_orders", SqlServiceOrders)
+
+    @property
+    def enquiries(self) -> SqlSupplyEnquiries:  # supply enquiries of composite POQs, quotes and orders
+        from counterpoint.storage.enquiry import SqlSupplyEnquiries
+        return self._repo("enquiries", SqlSupplyEnquiries)

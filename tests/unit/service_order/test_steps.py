@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from counterpoint.core.service_order.model import ServiceOrder, ServiceOrderPolicy, ServiceOrderState
+from counterpoint.core.service_order.ports import ConnectivityServiceView
 from counterpoint.core.service_order.services import new_service_order, run_step
 from tests.unit.service_order.builders import JAKARTA, T0, FakeController, a_request
 
@@ -54,6 +57,34 @@ async def test_waiting_for_the_network_polls_then_gives_up_and_removes_what_it_m
                               "(lifecycle-state PLANNED, operational-state DISABLED)")
     assert ctl.services == {}  # the half-built service was removed
     assert order.items[0]["service"]["state"] == "terminated"
+
+
+async def test_the_wait_for_the_network_starts_when_the_controller_made_the_service() -> None:
+    """The step's `now` was read before a slow controller call: the timeout counts from the service's creation."""
+    ctl = SlowController(ready=False)
+    order = an_order()
+    await drive(order, ctl, T0)
+    [step] = order.plan
+    made = T0 + SlowController.late
+    assert (step.kind, step.at, step.detail["since"], step.detail["deadline"]) == (
+        "await", made, "2026-01-05T09:40:00Z", "2026-01-05T10:40:00Z")
+    await drive(order, ctl, T0 + POLICY.operational_timeout)  # past `now` + timeout, not past creation + timeout
+    assert order.state is S.IN_PROGRESS
+    ctl.ready = True
+    await drive(order, ctl, made + POLICY.operational_timeout - timedelta(minutes=1))
+    assert order.state is S.COMPLETED
+
+
+class SlowController(FakeController):
+    late = timedelta(minutes=40)  # how far the controller's clock ran on while the call was under way
+
+    async def create_connectivity_service(self, *, name: str, end_points: Sequence[str],
+                                          capacity_mbps: int) -> ConnectivityServiceView:
+        view = await super().create_connectivity_service(name=name, end_points=end_points,
+                                                         capacity_mbps=capacity_mbps)
+        made = dataclasses.replace(view, created_at=T0 + self.late, observed_at=T0 + self.late)
+        self.services[made.uuid] = made
+        return self._state(made)
 
 
 async def test_an_unavailable_controller_is_retried_with_backoff_then_holds_the_order() -> None:

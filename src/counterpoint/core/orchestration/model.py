@@ -127,6 +127,8 @@ class CompositeOrder(Aggregate):
     pending_action: dict[str, Any] | None = None  # {"segment", "action", "since", "slaImpact"}
     test: dict[str, Any] | None = None  # the last activation test report
     product_id: str | None = None  # the customer's product in our inventory, for modify/delete/cancel
+    offering_id: str | None = None  # our composite offering it delivers (a modify item may not name it)
+    cancellation: dict[str, Any] | None = None  # the customer's cancellation being assessed (see changes.py)
     timeline: list[dict[str, Any]] = field(default_factory=list)  # our own record, shown in views
     due_at: datetime | None = None  # when the orchestrator should look at it again
 

@@ -93,25 +93,34 @@ async def _apply(uow: UnitOfWork, profile: SellerProfile, order: ProductOrder, s
 async def _orchestrate(uow: UnitOfWork, profile: SellerProfile, order: ProductOrder, iid: str,
                        at: datetime) -> None:
     """Hand an item built from segments to the orchestrator, in the same transaction as its start."""
+    from counterpoint.core.orchestration.changes import ChangeRefused, start_modify
     from counterpoint.core.orchestration.selection import NoSupplier
     from counterpoint.core.orchestration.services import is_composite, start_composite
     from counterpoint.core.ordering.services import bandwidth_mbps
 
     item = order.item(iid)
     product = item.get("product") or {}
-    offering = is_composite(profile, (product.get("productOffering") or {}).get("id"))
-    assert offering is not None
     correlation = await uow.product_orders.correlation_of(order.id) or order.id
     mbps = bandwidth_mbps(product.get("productConfiguration"))
     try:
-        composite, commands = start_composite(profile, offering, order=order, item=item, correlation_id=correlation,
-                                              now=at, bandwidth_mbps=mbps)
-    except NoSupplier as exc:
+        if item.get("action") == "modify":  # a change to a service built from segments
+            composite, commands = await start_modify(uow, profile, order=order, item=item,
+                                                     correlation_id=correlation, now=at, bandwidth_mbps=mbps)
+        else:
+            offering = is_composite(profile, (product.get("productOffering") or {}).get("id"))
+            assert offering is not None
+            composite, commands = start_composite(profile, offering, order=order, item=item,
+                                                  correlation_id=correlation, now=at, bandwidth_mbps=mbps)
+    except (NoSupplier, ChangeRefused) as exc:
         reason = str(exc)
         order.move_item(iid, ItemState.FAILED, at=at, reason=reason)
         order.item(iid)["terminationError"] = [{"code": "otherIssue", "value": reason[:255]}]
         order.settle_if_done(at=at)
         return
+    if item.get("action", "add") == "add":  # the supplier quotes behind the quote it accepts, if any
+        from counterpoint.core.orchestration.enquiry_services import apply_quoted_supply
+
+        await apply_quoted_supply(uow, profile, order, item, composite, commands, now=at)
     await uow.composites.add(composite)
     for command in commands:
         await uow.commands.add(command)
@@ -151,6 +160,20 @@ async def assess_task(uow: UnitOfWork, clock: Clock, profile: SellerProfile, kin
         if kind == "cancel":
             refusal = next((r.cancellation_rejected for item in order.items for r in profile.scenarios_for(
                 scenario_context(profile, order.buyer_id, order.doc, item)) if r.cancellation_rejected), None)
+            # --- items built from segments: every provider is asked before the customer has an answer ---
+            supply = None
+            if not refusal and profile.orchestration is not None:
+                from counterpoint.core.orchestration import changes
+
+                supply = await changes.assess_cancellation(uow, profile, order, task, now=now)
+                if supply is not None and supply.pending:
+                    task.due_at = None  # the orchestrator wakes the task when the providers have answered
+                    await repo.save(task)
+                    await uow.product_orders.save(order)
+                    await uow.commit()
+                    return
+                refusal = supply.reason if supply is not None and supply.refused else None
+            # ---
             if refusal:
                 task.doc["cancellationDeniedReason"] = refusal[:255]
                 task.move_to(TaskState.REJECTED, at=now)
@@ -161,13 +184,17 @@ async def assess_task(uow: UnitOfWork, clock: Clock, profile: SellerProfile, kin
                 order.doc["cancellationReason"] = task.doc.get("cancellationReason") or \
                     task.doc.get("cancellationReasonType", "")
                 for item in order.items:
-                    if ItemState(item["state"]) in (ItemState.IN_PROGRESS, ItemState.HELD):
+                    if ItemState(item["state"]) in (ItemState.IN_PROGRESS, ItemState.HELD, ItemState.PENDING):
                         if ItemState(item["state"]) is ItemState.HELD:
                             order.move_item(item["id"], ItemState.IN_PROGRESS, at=now)
-                        order.move_item(item["id"], ItemState.PENDING, at=now, reason="cancelling")
+                        if ItemState(item["state"]) is not ItemState.PENDING:  # pending: assessed with providers
+                            order.move_item(item["id"], ItemState.PENDING, at=now, reason="cancelling")
                         order.move_item(item["id"], ItemState.CANCELLED, at=now)
                 order.plan.clear()
-                order.settle_if_done(at=now)
+                if supply is None:  # else the order is cancelled once every provider has cancelled
+                    order.settle_if_done(at=now)
+            if supply is not None:
+                await changes.cancellation_decided(uow, profile, order, supply, accepted=not refusal, now=now)
         else:
             ref = task.doc["productOrderItem"]
             iid = ref["productOrderItemId"]

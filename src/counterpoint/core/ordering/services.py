@@ -125,8 +125,11 @@ def scenario_context(profile: SellerProfile, buyer_id: str, order: dict[str, Any
 
 
 def _plan_item(profile: SellerProfile, buyer_id: str, order: dict[str, Any], item: dict[str, Any],
-               now: datetime) -> tuple[list[Step], datetime]:
-    """Schedule an item's life from the profile; returns the steps and the committed completion date."""
+               now: datetime, *, orchestrated: bool = False) -> tuple[list[Step], datetime]:
+    """Schedule an item's life from the profile; returns the steps and the committed completion date.
+
+    `orchestrated`: a change to a product built from segments (see orchestrated_changes).
+    """
     ctx = scenario_context(profile, buyer_id, order, item)
     rules = profile.scenarios_for(ctx)
     lead = profile.lead_times
@@ -138,11 +141,12 @@ def _plan_item(profile: SellerProfile, buyer_id: str, order: dict[str, Any], ite
     offering = profile.offering(ctx["offering"]) if ctx.get("offering") else None
     install = timedelta(days=offering.installation_days if offering else 10)
     orch = profile.orchestration
-    if orch is not None and item.get("action") == "add" and orch.offering(ctx.get("offering")) is not None:
+    if orch is not None and (orchestrated or (
+            item.get("action") == "add" and orch.offering(ctx.get("offering")) is not None)):
         # built from segments, ours and our suppliers': the orchestrator decides when it is complete
         return [Step(at=start, item_id=iid, kind="start"), Step(at=start, item_id=iid, kind="orchestrate")], \
             start + install
-    if item.get("action") == "delete":
+    if item.get("action") in ("delete", "modify"):  # a change to an installed product: no new installation
         install = timedelta(days=max(1.0, install.days / 4))
     done = start + install
     requested = parse_time(item.get("requestedCompletionDate"))
@@ -167,6 +171,26 @@ def _plan_item(profile: SellerProfile, buyer_id: str, order: dict[str, Any], ite
     else:
         steps.append(Step(at=done, item_id=iid, kind="complete"))
     return steps, done
+
+
+async def orchestrated_changes(uow: UnitOfWork, profile: SellerProfile, buyer_id: str,
+                               items: list[dict[str, Any]]) -> set[str]:
+    """Ids of the modify items whose product we built from segments: the orchestrator carries them out.
+
+    (A delete of such a product still takes the Seller's own path; see core/orchestration/changes.py.)
+    """
+    orch = profile.orchestration
+    found: set[str] = set()
+    if orch is None:
+        return found
+    for item in items:
+        pid = (item.get("product") or {}).get("id")
+        if item.get("action") != "modify" or not pid:
+            continue
+        product = await uow.products.find(buyer_id, pid)
+        if product is not None and orch.offering((product.doc.get("productOffering") or {}).get("id")):
+            found.add(item["id"])
+    return found
 
 
 def _problem(code: str, reason: str, path: str) -> Invalid:
@@ -237,8 +261,10 @@ async def place_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, sch
     plan: list[Step] = []
     async with uow:
         quotes = await _check_items(uow, profile, party.buyer_id, doc["productOrderItem"], now=now)
+        orchestrated = await orchestrated_changes(uow, profile, party.buyer_id, doc["productOrderItem"])
         for item in doc["productOrderItem"]:
-            steps, done = _plan_item(profile, party.buyer_id, doc, item, now)
+            steps, done = _plan_item(profile, party.buyer_id, doc, item, now,
+                                     orchestrated=item["id"] in orchestrated)
             plan.extend(steps)
             item["state"] = ItemState.ACKNOWLEDGED.value
             item["stateChange"] = [{"state": ItemState.ACKNOWLEDGED.value, "changeDate": iso(now)}]

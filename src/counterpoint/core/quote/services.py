@@ -129,6 +129,15 @@ def _level(priced: list[PricedItem], *, firm: bool) -> QuoteLevel:
     return QuoteLevel.FIRM
 
 
+def _composite_items(profile: SellerProfile, items: list[dict[str, Any]]) -> set[str]:
+    """Items of offerings we build from segments (some bought): priced from our suppliers' quotes."""
+    if profile.orchestration is None:
+        return set()
+    from counterpoint.core.orchestration.enquiry_services import has_composite_items
+
+    return set(has_composite_items(profile, items))
+
+
 def _not_now(p: PricedItem, why: str) -> PricedItem:
     return PricedItem(p.item_id, False, {"quoteItemTerm": p.answer.get("quoteItemTerm", []), "terminationError": [
         {"code": "otherIssue", "value": why}]}, reason=why)
@@ -167,7 +176,11 @@ async def create_quote(uow: UnitOfWork, clock: Clock, profile: SellerProfile, sc
         if instant:
             held = await holdings(uow, buyer_id, doc, ITEMS)
             priced = QuotePricer(profile, buyer_id=buyer_id, request=doc, holdings=held, at=now).price(firm=firm)
-            priced = [_not_now(p, "this item is priced by hand; ask for a deferred quote (instantSyncQuote=false)")
+            composite = _composite_items(profile, doc[ITEMS])
+            priced = [_not_now(p, "this item is built from several network segments whose prices are confirmed "
+                               "first; ask for a deferred quote (instantSyncQuote=false)")
+                      if p.quotable and p.item_id in composite else
+                      _not_now(p, "this item is priced by hand; ask for a deferred quote (instantSyncQuote=false)")
                       if p.quotable and p.manual else
                       _not_now(p, "a firm price needs a site survey first; ask for a deferred quote "
                                "(instantSyncQuote=false) or a budgetary one") if p.quotable and p.site_survey
@@ -188,6 +201,10 @@ async def create_quote(uow: UnitOfWork, clock: Clock, profile: SellerProfile, sc
                                  requested_completion_at=requested_at, expected_completion_at=answer_at,
                                  answer_at=answer_at, due_at=now, **common)
         await uow.quotes.add(quote)
+        if not instant and _composite_items(profile, doc[ITEMS]):  # our suppliers are asked by the worker
+            from counterpoint.core.orchestration.enquiry_services import open_for_quote
+
+            await open_for_quote(uow, profile, quote, now=now)
         await uow.commit()
     return quote
 
@@ -263,16 +280,13 @@ async def advance_quote(uow: UnitOfWork, clock: Clock, profile: SellerProfile, q
         deadline = quote.requested_completion_at
         if quote.state in OPEN_ANSWERS:
             quote.move_to(Q.EXPIRED, at=now, reason="the quote's validity period ended")
-        elif step_at is not None and step_at <= now:
-            held = await holdings(uow, quote.buyer_id, quote.doc, ITEMS)
-            priced = QuotePricer(profile, buyer_id=quote.buyer_id, request=quote.doc, holdings=held,
-                                 at=now).price(firm=firm)
-            if quote.state is Q.ACKNOWLEDGED:
-                _check(quote, priced, profile, now)
-            elif quote.state is Q.IN_PROGRESS:
-                _answer(quote, priced, profile, now, firm=firm)
-            else:
-                _complete(quote, priced, profile, now, firm=firm, reason="site survey completed")
+        elif step_at is not None and step_at <= now and (
+                waiting := await _supplied(uow, profile, quote, firm=firm, now=now)) is not None:
+            if waiting:  # composite items wait for our suppliers' quotes; their enquiry wakes the quote
+                quote.due_at = deadline
+                await uow.quotes.save(quote)
+                await uow.commit()
+                return 0
         elif deadline is not None and deadline <= now:
             reason = "the Seller could not complete the quote by the requested completion date"
             for item in quote.items:
@@ -287,6 +301,30 @@ async def advance_quote(uow: UnitOfWork, clock: Clock, profile: SellerProfile, q
         await uow.quotes.save(quote)
         await uow.commit()
     return 1
+
+
+async def _supplied(uow: UnitOfWork, profile: SellerProfile, quote: Quote, *, firm: bool, now: datetime
+                    ) -> bool | None:
+    """The step that prices: True while composite items wait for suppliers (before the deadline), False once
+    the step is taken, None when it must not be taken (waiting, and the deadline has come)."""
+    held = await holdings(uow, quote.buyer_id, quote.doc, ITEMS)
+    priced = QuotePricer(profile, buyer_id=quote.buyer_id, request=quote.doc, holdings=held, at=now).price(firm=firm)
+    if quote.state is Q.ACKNOWLEDGED:
+        _check(quote, priced, profile, now)
+        return False
+    cap = None
+    if _composite_items(profile, quote.items):
+        from counterpoint.core.orchestration.enquiry_services import quote_prices
+
+        priced, waiting, cap = await quote_prices(uow, profile, quote, priced, now=now)
+        if waiting:
+            deadline = quote.requested_completion_at
+            return None if deadline is not None and deadline <= now else True
+    if quote.state is Q.IN_PROGRESS:
+        _answer(quote, priced, profile, now, firm=firm, cap=cap)
+    else:
+        _complete(quote, priced, profile, now, firm=firm, reason="site survey completed", cap=cap)
+    return False
 
 
 def _next(quote: Quote, step_at: datetime) -> None:
@@ -317,11 +355,12 @@ def _check(quote: Quote, priced: list[PricedItem], profile: SellerProfile, now: 
     _next(quote, quote.answer_at)
 
 
-def _answer(quote: Quote, priced: list[PricedItem], profile: SellerProfile, now: datetime, *, firm: bool) -> None:
+def _answer(quote: Quote, priced: list[PricedItem], profile: SellerProfile, now: datetime, *, firm: bool,
+            cap: datetime | None = None) -> None:
     """Prices are ready. Items waiting for a site survey get a draft price; the rest is final."""
     survey = [p for p in priced if p.site_survey and p.quotable]
     if not survey or not all(p.quotable for p in priced):  # nothing to wait for, or unable anyway
-        _complete(quote, priced, profile, now, firm=firm, reason=None)
+        _complete(quote, priced, profile, now, firm=firm, reason=None, cap=cap)
         return
     if quote.firm_at is None:  # the survey rule appeared after the quote was checked
         quote.firm_at = now + timedelta(days=profile.lead_times.site_survey_days)
@@ -340,7 +379,8 @@ def _answer(quote: Quote, priced: list[PricedItem], profile: SellerProfile, now:
 
 
 def _complete(quote: Quote, priced: list[PricedItem], profile: SellerProfile, now: datetime, *, firm: bool,
-              reason: str | None) -> None:
+              reason: str | None, cap: datetime | None = None) -> None:
+    """The final answer; `cap` ends its validity early (a composite item's earliest supplier quote end)."""
     state, item_states = _state_for(priced, firm=firm)
     by_id = {p.item_id: p for p in priced}
     for item in quote.items:
@@ -351,6 +391,8 @@ def _complete(quote: Quote, priced: list[PricedItem], profile: SellerProfile, no
         quote.move_item(item["id"], item_states[item["id"]], at=now, reason=p.reason, answer=answer)
     quote.doc["quoteLevel"] = _level(priced, firm=firm).value
     quote.valid_until = now + timedelta(days=profile.quote_validity_days)
+    if cap is not None and cap < quote.valid_until:
+        quote.valid_until = cap
     quote.move_to(state, at=now, reason=reason)
 
 

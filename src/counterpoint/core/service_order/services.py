@@ -234,7 +234,8 @@ async def _create(controller: NetworkController, order: ServiceOrder, step: Step
             return
     _record(conn, view)
     order.set_service_state(iid, ServiceState.RESERVED)
-    order.schedule(_waiting("await", iid, now, policy))
+    # the wait runs from when the controller made the service: a slow call before it must not eat into it
+    order.schedule(_waiting("await", iid, max(now, view.created_at), policy))
 
 
 async def _await_operational(controller: NetworkController, order: ServiceOrder, step: Step, now: datetime,

@@ -288,15 +288,16 @@ async def create_poq(
         if instant:
             held = await holdings(uow, buyer_id, request)
             answers = Qualifier(profile, buyer_id=buyer_id, request=doc, holdings=held, at=now).qualify()
-            manual = [a.item_id for a in answers if a.manual]
+            manual = [a.item_id for a in answers if a.manual or a.item_id in _composite_items(profile, doc)]
             if manual:
                 raise Invalid(
                     "an immediate answer is not possible",
                     problems=[
                         Problem(
                             "otherIssue",
-                            f"item(s) {', '.join(manual)} need a manual check, so no immediate answer can "
-                            "be given; send the request with instantSyncQualification=false",
+                            f"item(s) {', '.join(manual)} need checks that take time (by hand, or with our "
+                            "partners), so no immediate answer can be given; send the request with "
+                            "instantSyncQualification=false",
                             "/instantSyncQualification",
                         )
                     ],
@@ -321,8 +322,21 @@ async def create_poq(
                 **common,
             )
         await uow.poqs.add(poq)
+        if not instant and _composite_items(profile, doc):  # our suppliers are asked by the worker
+            from counterpoint.core.orchestration.enquiry_services import open_for_poq
+
+            await open_for_poq(uow, profile, poq, now=now)
         await uow.commit()
     return poq
+
+
+def _composite_items(profile: SellerProfile, doc: dict[str, Any]) -> set[str]:
+    """Items of offerings we build from segments (some bought): qualified with our suppliers' answers."""
+    if profile.orchestration is None:
+        return set()
+    from counterpoint.core.orchestration.enquiry_services import has_composite_items
+
+    return set(has_composite_items(profile, doc[ITEMS]))
 
 
 async def get_poq(uow: UnitOfWork, *, buyer_id: str, poq_id: str) -> Poq:
@@ -356,15 +370,14 @@ async def advance_poq(uow: UnitOfWork, clock: Clock, profile: SellerProfile, poq
             assert poq.answer_at is not None
             deadline = poq.requested_completion_at
             poq.due_at = min(poq.answer_at, deadline) if deadline is not None else poq.answer_at
-        elif poq.answer_at is not None and poq.answer_at <= now:
-            held = await holdings(uow, poq.buyer_id, poq.doc)
-            answers = Qualifier(
-                profile, buyer_id=poq.buyer_id, request=poq.doc, holdings=held, at=now
-            ).qualify()
-            _apply(poq.doc, answers)
-            for a in answers:
-                poq.move_item(a.item_id, a.state, at=now, reason=a.reason)
-            poq.move_to(_final_state(answers), at=now)
+        elif poq.answer_at is not None and poq.answer_at <= now and (
+            waiting := await _supplied(uow, profile, poq, now=now)
+        ) is not None:
+            if waiting:  # composite items wait for our suppliers; their enquiry wakes the POQ
+                poq.due_at = poq.requested_completion_at
+                await uow.poqs.save(poq)
+                await uow.commit()
+                return 0
         else:
             reason = "the Seller could not complete the qualification by the requested date"
             for item in poq.items:
@@ -373,3 +386,21 @@ async def advance_poq(uow: UnitOfWork, clock: Clock, profile: SellerProfile, poq
         await uow.poqs.save(poq)
         await uow.commit()
     return 1
+
+
+async def _supplied(uow: UnitOfWork, profile: SellerProfile, poq: Poq, *, now: datetime) -> bool | None:
+    """The answering step: True while composite items wait for suppliers (before the deadline), False once
+    answered, None when it must not be taken (still waiting, and the Buyer's deadline has come)."""
+    held = await holdings(uow, poq.buyer_id, poq.doc)
+    answers = Qualifier(profile, buyer_id=poq.buyer_id, request=poq.doc, holdings=held, at=now).qualify()
+    if _composite_items(profile, poq.doc):
+        from counterpoint.core.orchestration.enquiry_services import qualification_answers
+
+        if await qualification_answers(uow, poq, answers):
+            deadline = poq.requested_completion_at
+            return None if deadline is not None and deadline <= now else True
+    _apply(poq.doc, answers)
+    for a in answers:
+        poq.move_item(a.item_id, a.state, at=now, reason=a.reason)
+    poq.move_to(_final_state(answers), at=now)
+    return False

@@ -403,9 +403,42 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('provider_id', 'callback_url', name=op.f('pk_supplier_subscription'))
     )
+    op.create_table('supply_enquiry',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('purpose', sa.String(length=16), nullable=False),
+    sa.Column('resource_id', sa.String(length=64), nullable=False),
+    sa.Column('item_id', sa.String(length=64), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supply_enquiry')),
+    sa.UniqueConstraint('purpose', 'resource_id', 'item_id', name='uq_supply_enquiry_item')
+    )
+    with op.batch_alter_table('supply_enquiry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supply_enquiry_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supply_enquiry_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supply_enquiry_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supply_enquiry_resource_id'), ['resource_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supply_enquiry_state'), ['state'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('supply_enquiry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supply_enquiry_state'))
+        batch_op.drop_index(batch_op.f('ix_supply_enquiry_resource_id'))
+        batch_op.drop_index(batch_op.f('ix_supply_enquiry_due_at'))
+        batch_op.drop_index(batch_op.f('ix_supply_enquiry_created_at'))
+        batch_op.drop_index(batch_op.f('ix_supply_enquiry_buyer_id'))
+
+    op.drop_table('supply_enquiry')
     op.drop_table('supplier_subscription')
     op.drop_table('supplier_ref')
     with op.batch_alter_table('supplier_evidence', schema=None) as batch_op:
