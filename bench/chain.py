@@ -14,12 +14,16 @@ Measured:
   - HTTP round trips per order, counted at each provider's and the enterprise's door (one at a time).
 
 Usage:  .venv/bin/python bench/chain.py [--orders 100] [--load-orders 200] [--concurrency 16]
-        [--interval 0.05] [--poll 0.05] [--sweep] [--write bench/README.md]
+        [--interval 0.05] [--poll 0.05] [--sweep] [--json results.json]
+
+It prints a Markdown report (the tables of bench/README.md); copy it there by hand with a note on the run.
+
+BENCH_PROFILE_DIR=<dir> makes each provider write a cProfile of its run there (<dir>/A.pstats...).
 
 `--interval` sets every provider's background loops (fulfilment, orchestration, outbox relay, service orders;
 settings `*_interval_s`); `--poll` how often a provider reads a segment its supplier or its own network has
 not yet reported delivered (the profiles' `pollIntervalS`). `--sweep` runs the default intervals and a few
-smaller ones, one at a time, to show which loop the cycle time waits on.
+smaller ones, then each loop alone slowed to 0.5 s, to show which loop the cycle time waits on.
 """
 
 from __future__ import annotations
@@ -129,8 +133,24 @@ def serve_one(key: str, port: int, workdir: Path, variables: dict[str, str], pol
     profile = zero_delay(load_profile(CHAIN / FILES[key], variables), poll_s)
     settings = Settings(database_url=f"sqlite+aiosqlite:///{workdir / key.lower()}.db", port=port, time_scale=1.0,
                         log_level="WARNING")  # loop intervals come from the environment
-    uvicorn.run(Counting(create_app(build(settings, profile=profile))), host="127.0.0.1", port=port,
-                log_level="warning", access_log=False)
+    app = Counting(create_app(build(settings, profile=profile)))
+    if not (out := os.environ.get("BENCH_PROFILE_DIR")):
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        return
+    import cProfile  # where the provider's CPU goes, written when it stops
+    import signal
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]  # SIGTERM stops it below
+
+    async def serve() -> None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: setattr(server, "should_exit", True))
+        await server.serve()
+
+    with cProfile.Profile() as prof:
+        asyncio.run(serve())
+    prof.dump_stats(Path(out) / f"{key}.pstats")
 
 
 # ---- the enterprise, in the bench's process ------------------------------------------------------------------
@@ -147,6 +167,7 @@ class Enterprise:
         self.early: dict[str, float] = {}
         self.notifications = 0
         self.reads = 0
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def listener(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -162,7 +183,9 @@ class Enterprise:
         self.notifications += 1
         event = json.loads(body or b"{}")
         if event.get("eventType") == "productOrderStateChangeEvent":
-            asyncio.get_running_loop().create_task(self._read(event["event"]["id"]))
+            task = asyncio.get_running_loop().create_task(self._read(event["event"]["id"]))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _read(self, order_id: str) -> None:
         self.reads += 1
@@ -198,9 +221,10 @@ async def serving(app: Any) -> AsyncIterator[str]:
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                           interface="asgi3"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event for it)
         await asyncio.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -216,40 +240,62 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclasses.dataclass
+class Chain:
+    urls: dict[str, str]
+    pids: dict[str, int]
+
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds (user + system) each provider process has used so far (Linux /proc; 0 elsewhere)."""
+        out = {}
+        for key, pid in self.pids.items():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                out[key] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, ValueError, IndexError):
+                out[key] = 0.0
+        return out
+
+
 @contextlib.asynccontextmanager
-async def chain(intervals: dict[str, float], poll_s: float) -> AsyncIterator[dict[str, str]]:
-    """A, B and C as processes, started suppliers first; their base URLs."""
+async def chain(intervals: dict[str, float], poll_s: float) -> AsyncIterator[Chain]:
+    """A, B and C as processes, started suppliers first (their output in a log beside their databases)."""
     with tempfile.TemporaryDirectory(prefix="cp-bench-chain-") as tmp:
         ports = {k: free_port() for k in FILES}
         urls = {k: f"http://127.0.0.1:{p}" for k, p in ports.items()}
         variables = {f"{k}_URL": u for k, u in urls.items()}
         env = {**os.environ, **{LOOPS[name]: str(v) for name, v in intervals.items()}}
-        procs = []
+        procs: dict[str, subprocess.Popen[bytes]] = {}
+        log = (Path(tmp) / "providers.log").open("wb")  # noqa: ASYNC230 (start-up, before anything is measured)
         try:
             for key in ("C", "B", "A"):
-                procs.append(subprocess.Popen(
+                procs[key] = subprocess.Popen(  # noqa: ASYNC220 (start-up, before anything is measured)
                     [sys.executable, __file__, "--serve-one", key, "--port", str(ports[key]), "--workdir", tmp,
-                     "--variables", json.dumps(variables), "--poll", str(poll_s)], env=env, cwd=tmp))
-                await wait_up(urls[key])
-            yield urls
+                     "--variables", json.dumps(variables), "--poll", str(poll_s)], env=env, cwd=tmp,
+                    stdout=log, stderr=subprocess.STDOUT)
+                await wait_up(urls[key], procs[key], Path(tmp) / "providers.log")
+            yield Chain(urls, {k: p.pid for k, p in procs.items()})
         finally:
-            for proc in procs:
+            for proc in procs.values():
                 proc.terminate()
-            for proc in procs:
+            for proc in procs.values():
                 try:
                     proc.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+            log.close()
 
 
-async def wait_up(url: str) -> None:
+async def wait_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     async with httpx.AsyncClient(timeout=1) as http:
         for _ in range(300):
             with contextlib.suppress(httpx.TransportError):
                 if (await http.get(f"{url}/health")).status_code == 200:
                     return
+            if proc.poll() is not None:
+                break
             await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
+    raise RuntimeError(f"{url} did not start:\n{log.read_text()[-3000:]}")  # noqa: ASYNC240
 
 
 async def counts(urls: dict[str, str]) -> dict[str, Counter[str]]:
@@ -264,7 +310,8 @@ def pct(values: list[float], q: float) -> float:
 
 async def run(intervals: dict[str, float], poll_s: float, orders: int, load_orders: int,
               concurrency: int) -> dict[str, Any]:
-    async with chain(intervals, poll_s) as urls:
+    async with chain(intervals, poll_s) as procs:
+        urls = procs.urls
         enterprise = Enterprise(urls["A"])
         async with serving(enterprise.listener) as listener_url:
             r = await enterprise.http.post(CANTATA_HUB, json={"callback": listener_url})
@@ -276,9 +323,9 @@ async def run(intervals: dict[str, float], poll_s: float, orders: int, load_orde
             one_at_a_time = [await enterprise.order() for _ in range(orders)]
             await asyncio.sleep(max(intervals.values()) * 2 + poll_s)
             after = await counts(urls)
-            trips = {k: after[k] - before[k] for k in urls}
-            trips["enterprise"] = Counter({"notification to a buyer": enterprise.notifications - notes_before,
-                                           "read order (enterprise)": enterprise.reads - reads_before})
+            trips = {k: after[k] - before[k] for k in urls}  # A's "read order" are the enterprise's reads
+            trips["enterprise"] = Counter({"notification to a buyer": enterprise.notifications - notes_before})
+            assert trips["A"]["read order"] == enterprise.reads - reads_before, (trips["A"], enterprise.reads)
 
             gate = asyncio.Semaphore(concurrency)
 
@@ -286,9 +333,10 @@ async def run(intervals: dict[str, float], poll_s: float, orders: int, load_orde
                 async with gate:
                     return await enterprise.order()
 
-            started = time.perf_counter()
+            cpu_before, started = procs.cpu_s(), time.perf_counter()
             loaded = await asyncio.gather(*(one() for _ in range(load_orders)))
             wall = time.perf_counter() - started
+            cpu = {k: (v - cpu_before[k]) for k, v in procs.cpu_s().items()}
         await enterprise.http.aclose()
     failed = sum(1 for v in one_at_a_time + loaded if v != v)
     ok = [v for v in one_at_a_time if v == v]
@@ -298,7 +346,9 @@ async def run(intervals: dict[str, float], poll_s: float, orders: int, load_orde
             "trips": {k: dict(v) for k, v in trips.items()},
             "trips_per_order": sum(sum(v.values()) for v in trips.values()) / orders,
             "load_orders": load_orders, "concurrency": concurrency, "throughput": len(ok_loaded) / wall,
-            "load_p50": statistics.median(ok_loaded), "load_p99": pct(ok_loaded, 0.99)}
+            "load_p50": statistics.median(ok_loaded), "load_p99": pct(ok_loaded, 0.99), "load_wall_s": wall,
+            "cpu_ms_per_order": {k: 1000 * v / load_orders for k, v in cpu.items()},
+            "cpu_busy": sum(cpu.values()) / wall}
 
 
 # ---- report ------------------------------------------------------------------------------------------------
@@ -336,8 +386,11 @@ def machine() -> str:
 
 async def main_async(args: argparse.Namespace) -> None:
     if args.sweep:
-        settings = [(dict(DEFAULTS), 1.0), ({k: 0.2 for k in DEFAULTS}, 0.2), ({k: 0.05 for k in DEFAULTS}, 0.05),
+        # every loop at once, from the settings' defaults down; then one loop at a time slowed to 0.5 s
+        base = {k: 0.05 for k in DEFAULTS}
+        settings = [(dict(DEFAULTS), 1.0), ({k: 0.2 for k in DEFAULTS}, 0.2), (base, 0.05),
                     ({k: 0.01 for k in DEFAULTS}, 0.01)]
+        settings += [({**base, name: 0.5}, 0.05) for name in DEFAULTS] + [(base, 0.5)]
     else:
         settings = [({k: args.interval for k in DEFAULTS}, args.poll if args.poll is not None else args.interval)]
     results = []
@@ -347,12 +400,16 @@ async def main_async(args: argparse.Namespace) -> None:
         print(f"{describe(result)}: cycle p50 {result['p50']:.3f} s p99 {result['p99']:.3f} s; "
               f"{result['throughput']:.1f} orders/s at concurrency {result['concurrency']}; "
               f"{result['trips_per_order']:.1f} HTTP round trips per order; failed {result['failed']}", flush=True)
+    last = results[-1]
+    cpu = ", ".join(f"{k} {v:.0f} ms" for k, v in last["cpu_ms_per_order"].items())
     report = (f"{datetime.now(UTC):%Y-%m-%d}, {machine()}, SQLite, {args.orders} orders one at a time, "
               f"{args.load_orders} at concurrency {args.concurrency}:\n\n{table(results)}\n\n"
-              f"Round trips of one order ({describe(results[-1])}):\n\n{trips_table(results[-1])}\n")
+              f"Under load ({describe(last)}): CPU per completed order {cpu}; the three processes kept "
+              f"{last['cpu_busy']:.2f} of the {os.cpu_count()} vCPUs busy.\n\n"
+              f"Round trips of one order ({describe(last)}):\n\n{trips_table(last)}\n")
     print(report)
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
+        Path(args.json).write_text(json.dumps(results, indent=1))  # noqa: ASYNC240 (after the measurements)
 
 
 def main() -> None:
@@ -363,7 +420,8 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.05, help="every provider's background loop interval, s")
     parser.add_argument("--poll", type=float, default=None, help="poll interval of undelivered segments, s "
                         "(default: --interval)")
-    parser.add_argument("--sweep", action="store_true", help="default intervals, then 0.2, 0.05 and 0.01 s")
+    parser.add_argument("--sweep", action="store_true", help="the default intervals, then 0.2, 0.05 and 0.01 s; "
+                        "then each loop (and the poll) alone at 0.5 s, the others at 0.05 s")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--serve-one", choices=sorted(FILES), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)

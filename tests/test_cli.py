@@ -99,3 +99,19 @@ def test_quote_views_show_prices_states_and_order_links(tmp_path: Path) -> None:
     assert f"quote {quote_id} item 1" in result.output
     result = runner.invoke(app, ["quote", "missing", "--database-url", url])
     assert result.exit_code == 1 and "no quote missing" in result.output
+
+
+def test_serve_fills_profile_placeholders_from_set_and_names_any_left_unfilled() -> None:
+    from counterpoint.demo.cluster import CHAIN
+
+    a_profile = str(CHAIN / "a_archipelago.yaml")
+    result = runner.invoke(app, ["serve", "--config", a_profile, "--port", "1"])
+    assert result.exit_code == 2 and "needs a value for B_URL" in result.output
+    result = runner.invoke(app, ["serve", "--config", a_profile, "--set", "B_URL"])
+    assert result.exit_code == 2 and "--set expects NAME=VALUE" in result.output
+    # filled, the profile loads (tests/e2e/test_crash_recovery.py serves it this way)
+    from counterpoint.profiles.loader import load_profile
+
+    profile = load_profile(CHAIN / "a_archipelago.yaml", {"B_URL": "http://127.0.0.1:9"})
+    assert profile.orchestration is not None
+    assert profile.orchestration.provider("lion-city-metro").base_url == "http://127.0.0.1:9"

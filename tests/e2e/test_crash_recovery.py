@@ -265,3 +265,15 @@ async def test_a_killed_at_random_moments_while_orders_flow_keeps_every_order_on
     states = await _all_done(chain, order_ids, timeout_s=40, why=why)
     assert set(states.values()) == {"completed"}, f"{why}\n{await _where(chain)}"
     await _check_invariants(chain, correlations, why)
+
+
+def test_the_chaos_setting_is_refused_in_production_and_off_by_default() -> None:
+    from pydantic import SecretStr, ValidationError
+
+    from counterpoint.workers.orchestration import chaos_exit
+
+    with pytest.raises(ValidationError, match="CHAOS_EXIT_AFTER_COMMAND_CLAIM"):
+        Settings(mode="production", api_key_salt=SecretStr("not-the-demo-salt"), chaos_exit_after_command_claim="*")
+    assert Settings(mode="production", api_key_salt=SecretStr("not-the-demo-salt")).chaos_exit_after_command_claim \
+        is None
+    assert chaos_exit(None) is None and chaos_exit("") is None  # no hook at all unless asked for

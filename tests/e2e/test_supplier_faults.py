@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,7 @@ import httpx
 from counterpoint.bootstrap import ScaledClock
 from counterpoint.core.orchestration.model import CommandState, CompositeOrder, CompositeState, OutboundCommand
 from counterpoint.core.orchestration.supply import RANK, SegmentState
+from counterpoint.core.shared.times import iso, parse_aware
 from counterpoint.demo.cluster import Cluster, Provider, free_port
 from counterpoint.demo.scenario import enterprise_order
 from counterpoint.suppliers.partner_json.emulator import Behaviour, PartnerEmulator, create_app
@@ -33,9 +35,9 @@ NEVER_POLL = 8_640_000.0  # 100 profile days: no read during a test, callbacks o
 CANTATA_ORDER = "/mefApi/cantata/productOrderingManagement/v5/productOrder"
 SONATA_QUOTE = "/mefApi/sonata/quoteManagement/v8/quote"
 SONATA_ORDER = "/mefApi/sonata/productOrderingManagement/v10/productOrder"
+CANTATA_CANCEL = "/mefApi/cantata/productOrderingManagement/v5/cancelProductOrder"
 KEY = {"Authorization": "Bearer harbour-key-enterprise"}
-PLACES = {"ael-sg": ["addr-sg-changi"], "evpl-sg-par": ["addr-sg-changi", "addr-fr-rivoli"],
-          "ael-sg-direct": ["addr-sg-changi"]}
+PLACES = {"ael-sg": ["addr-sg-changi"], "evpl-sg-par": ["addr-sg-changi", "addr-fr-rivoli"]}
 
 
 @dataclass
@@ -105,10 +107,11 @@ class Harbour:
 
 
 @contextlib.asynccontextmanager
-async def harbour(workdir: Path, *, poll_s: float = POLL_OFTEN, ticker: bool = True) -> AsyncIterator[Harbour]:
+async def harbour(workdir: Path, *, poll_s: float = POLL_OFTEN, ticker: bool = True,
+                  behaviour: Behaviour = FAST) -> AsyncIterator[Harbour]:
     """The emulator (its ticker on or off), then our provider buying from it, subscribed to its webhooks."""
     clock = ScaledClock(TIME_SCALE)
-    emu = PartnerEmulator(now=clock.now, api_key="fernway-key", behaviour=copy.deepcopy(FAST))
+    emu = PartnerEmulator(now=clock.now, api_key="fernway-key", behaviour=copy.deepcopy(behaviour))
     async with serving(create_app(emu, tick_interval_s=0.05 if ticker else None)) as partner_url:
         cluster = Cluster({"H": Provider("H", PROFILE, free_port())}, workdir, clock, TIME_SCALE,
                           {"FERNWAY_URL": partner_url, "POLL_S": str(poll_s)})
@@ -241,10 +244,54 @@ async def test_a_partner_that_never_calls_back_is_polled_to_active(tmp_path: Pat
         assert composite.state is CompositeState.ACTIVE
 
 
-async def test_a_refused_cancellation_is_recorded_and_shown_as_refused(tmp_path: Path) -> None:
+async def test_a_customer_cancellation_the_partner_refuses_is_rejected_and_the_service_goes_on(
+        tmp_path: Path) -> None:
+    async with harbour(tmp_path, behaviour=dataclasses.replace(FAST, install_days=6)) as h:  # ready after ~3 s
+        h.emu.faults.update({"refuse_cancellations": "civil works already started"})
+        order_id = await h.order()
+
+        async def placed() -> OutboundCommand | None:
+            done = [c for c in await h.commands(order_id) if c.state is CommandState.SUCCEEDED]
+            return done[0] if done else None
+
+        place = await eventually("the circuit order", placed)
+        async with httpx.AsyncClient(base_url=h.url, headers=KEY, timeout=10) as http:
+            r = await http.post(CANTATA_CANCEL, json={
+                "productOrder": {"productOrderId": order_id}, "cancellationReasonType": "commercial",
+                "cancellationReason": "project stopped",
+                "relatedContactInformation": enterprise_order()["relatedContactInformation"]})
+            assert r.status_code == 201, r.text
+            task_id = r.json()["id"]
+
+            async def answered() -> dict[str, Any] | None:
+                task = (await http.get(f"{CANTATA_CANCEL}/{task_id}")).json()
+                return task if task["state"] not in ("acknowledged", "inProgress") else None
+
+            task = await eventually("the answer to the customer's cancellation", answered)
+        assert task["state"] == "rejected"
+        assert task["cancellationDeniedReason"] == ("part of the service (last-mile) can no longer be cancelled: "
+                                                    "civil works already started")
+        assert "fernway" not in str(task).lower()  # the customer is not told who our supplier is
+        assert await h.order_state(order_id) == "inProgress"
+        composite, commands, _ = await h.held(order_id)
+        [cancel] = [c for c in commands if c.action == "cancelOrder"]
+        assert (cancel.state, cancel.result["rawState"]) == (CommandState.SUCCEEDED, "cancellation DENIED")
+        assert composite.state is CompositeState.IN_DELIVERY
+        [circuit] = h.circuits_for(place.idempotency_key)
+        assert circuit.cancellation is not None
+        assert (circuit.cancellation["decision"], circuit.cancellation["cancel_ref"]) == (
+            "DENIED", cancel.idempotency_key)
+        assert h.requests("POST", f"/api/v2/circuits/{circuit.circuit_id}/cancel") == 1
+        # the refusal is acted on: delivery goes on and the customer gets the service
+        await h.completed(order_id)
+        composite, _, _ = await h.held(order_id)
+        assert composite.state is CompositeState.ACTIVE
+        assert len(h.emu.circuits) == 1 and circuit.status == "READY_FOR_SERVICE"
+
+
+async def test_a_failed_services_cancellation_refused_by_the_partner_is_recorded_as_refused(tmp_path: Path) -> None:
     """The Paris end is declined (the partner has no French coverage), so the service fails and the Singapore
-    end, already ordered, must be cancelled; the partner refuses. (Cancellation by the customer is not
-    propagated to suppliers yet: this is the orchestrator's own cancellation of a failed service.)"""
+    end, already ordered, must be cancelled by the orchestrator itself; the partner refuses."""
     async with harbour(tmp_path) as h:
         h.emu.faults.update({"refuse_cancellations": "civil works already started"})
         order_id = await h.order("evpl-sg-par")
@@ -283,35 +330,51 @@ async def test_a_refused_cancellation_is_recorded_and_shown_as_refused(tmp_path:
         assert [c.status for c in h.circuits_for(paris.our_ref or "")] == ["DECLINED"]
 
 
-async def test_an_order_on_an_expired_quote_is_refused_with_a_mef_422(tmp_path: Path) -> None:
-    """The quote is our own Seller's, for an offering it delivers alone: quotes of composite items (which ask
-    the suppliers for prices first) are still being built. The profile's quotes are valid one profile day,
-    half a real second here."""
-    async with harbour(tmp_path) as h:
-        item = h.item("ael-sg-direct")["productOrderItem"][0]
+async def test_a_composite_quote_expires_with_the_partners_price_and_an_order_on_it_gets_a_mef_422(
+        tmp_path: Path) -> None:
+    """Our quote for ael-sg asks Fernway for a price first; Fernway holds its prices 3 days, so our quote
+    (valid 30 days by our profile) lasts only as long as that price. Once it has expired, an order on it is
+    refused with a MEF 422 and nothing reaches the partner."""
+    async with harbour(tmp_path, behaviour=dataclasses.replace(FAST, price_valid=timedelta(days=3))) as h:
+        product = h.item("ael-sg")["productOrderItem"][0]["product"]
         contacts = enterprise_order()["relatedContactInformation"]
+
+        def as_(*roles: str) -> list[dict[str, Any]]:
+            return [{**contacts[0], "role": role} for role in roles]
+
+        tech = as_("quoteItemTechnicalContact", "quoteItemLocationContact")
+
         async with httpx.AsyncClient(base_url=h.url, headers=KEY, timeout=10) as http:
             r = await http.post(SONATA_QUOTE, json={
-                "instantSyncQuote": True, "buyerRequestedQuoteLevel": "firm", "relatedContactInformation": contacts,
-                "quoteItem": [{"id": "1", "action": "add", "product": item["product"],
+                "instantSyncQuote": False, "buyerRequestedQuoteLevel": "firm",
+                "relatedContactInformation": as_("buyerContactInformation"),
+                "requestedQuoteCompletionDate": iso(h.clock.now() + timedelta(days=10)),
+                "quoteItem": [{"id": "1", "action": "add", "product": product,
+                               "relatedContactInformation": tech,
                                "requestedQuoteItemTerm": {"name": "one year", "endOfTermAction": "autoRenew",
                                                           "duration": {"amount": 12, "units": "calendarMonths"}}}]})
             assert r.status_code == 201, r.text
-            quote = r.json()
-            assert quote["state"] == "approved.orderable", quote["quoteItem"][0].get("terminationError")
+            quote_id = r.json()["id"]
 
-            async def expired() -> bool:
-                r = await http.get(f"{SONATA_QUOTE}/{quote['id']}")
-                return r.json()["state"] == "expired"
+            async def state_is(*wanted: str) -> Any:
+                doc = (await http.get(f"{SONATA_QUOTE}/{quote_id}")).json()
+                return doc if doc["state"] in wanted else None
 
-            await eventually("the quote to expire", expired)
+            answered = await eventually("our quote's answer", lambda: state_is("approved.orderable", "expired"))
+            [price] = h.emu.price_requests.values()
+            assert price["reference"] is not None and price["status"] == "QUOTED"
+            partner_until = price["_valid_until"].replace(microsecond=0)
+            ours_until = parse_aware(answered["validFor"]["endDateTime"])
+            assert ours_until == partner_until  # not the 30 days of our profile
+            await eventually("our quote to expire", lambda: state_is("expired"))
+
             r = await http.post(SONATA_ORDER, json={
                 "externalId": "STRAITS-PO-LATE", "relatedContactInformation": contacts,
-                "productOrderItem": [{**item, "quoteItem": {"id": "1", "quoteId": quote["id"]}}]})
+                "productOrderItem": [{"id": "1", "action": "add", "product": product,
+                                      "quoteItem": {"id": "1", "quoteId": quote_id}}]})
             assert r.status_code == 422, r.text
             [problem] = r.json()
             assert problem["propertyPath"] == "/productOrderItem/0/quoteItem/quoteId"
-            assert f"quote {quote['id']}" in problem["reason"] and "expired" in problem["reason"]
-            listed = await http.get(SONATA_ORDER)
-            assert listed.status_code == 200 and listed.json() == []
-        assert h.emu.circuits == {}
+            assert f"quote {quote_id}" in problem["reason"] and "expired" in problem["reason"]
+            assert (await http.get(SONATA_ORDER)).json() == []
+        assert h.emu.circuits == {} and len(h.emu.price_requests) == 1

@@ -16,7 +16,7 @@ import pytest
 
 from counterpoint.core.orchestration.model import CommandState, CompositeState
 from counterpoint.core.orchestration.plan import CompositeOffering, Orchestration, SegmentTemplate
-from counterpoint.core.orchestration.services import Timing, record_observation, run_command
+from counterpoint.core.orchestration.services import Timing, record_observation, run_command, tick_composite
 from counterpoint.core.orchestration.supply import Observation, SegmentState, Source
 from counterpoint.core.seller.model import ACCESS_ELINE
 from counterpoint.core.shared.clock import ManualClock
@@ -288,6 +288,23 @@ async def test_evidence_judged_stale_is_applied_when_it_is_read_again_fresh(clie
     assert composite.segment(seg.id).state is SegmentState.DELIVERED
     assert [(e["applied"], e["why"]) for e in log if (e["evidence_id"] or "").startswith("sup-b-order@v7")] == [
         (True, "moves the segment on")]
+
+
+async def test_an_item_looked_at_before_its_orders_went_out_comes_back_at_the_poll_interval(
+        client, container, clock, tester) -> None:
+    """Found by bench/chain.py: under load an item was ticked between its decomposition and its commands, got
+    the 30 s fallback as its next look, and its own-network segment's delivery waited that long to be seen."""
+    orch = container.profile.orchestration
+    container.profile = dataclasses.replace(container.profile, orchestration=dataclasses.replace(
+        orch, providers=tuple(dataclasses.replace(p, poll_interval_s=5.0) for p in orch.providers)))
+    order = await place(client)
+    await FulfilmentWorker(container).run_once()  # decomposed: composite and commands stored, nothing sent
+    composite, commands, _ = await composite_of(container, order["id"])
+    assert {c.state for c in commands} == {CommandState.PENDING}
+    await tick_composite(container.uow, clock, container.profile, container.suppliers, tester, composite.id,
+                         timing=container.timing)
+    composite, _, _ = await composite_of(container, order["id"])
+    assert composite.due_at == clock.now() + timedelta(seconds=5)
 
 
 async def test_no_supplier_for_the_place_fails_the_item_with_the_reason(client, container, clock) -> None:

@@ -563,8 +563,9 @@ async def tick_composite(uow_factory: UowFactory, clock: Clock, profile: SellerP
         if report is not None and composite.state is CompositeState.TESTING:
             await _test_done(uow, profile, composite, report, now=now, timing=timing)
             moved += 1
-        intervals = [_poll_interval(profile, s.provider_id) for s in composite.segments
-                     if s.external_ref is not None and s.state not in TERMINAL]
+        # segments whose orders are still going out count too: looked at before any was placed, the item must
+        # come back at its providers' pace, not at the 30 s fallback
+        intervals = [_poll_interval(profile, s.provider_id) for s in composite.segments if s.state not in TERMINAL]
         next_poll = now + min(intervals, default=timedelta(seconds=30))
         if composite.state is CompositeState.TESTING:
             if report is None:  # just got there: test at once if the evidence is fresh, else after a poll
