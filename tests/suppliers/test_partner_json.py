@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import socket
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -14,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -49,6 +46,7 @@ from counterpoint.suppliers.partner_json.emulator import (
 )
 from counterpoint.suppliers.transport import Exchange
 from tests.builders import ael_config
+from tests.e2e.support import serving
 
 KEY = "fernway-test-key"
 SECRET = "whsec-0123456789abcdef"
@@ -63,31 +61,6 @@ FRENCH_SITE = {"@type": "FieldedAddress", "streetNr": "5", "streetName": "de Riv
 
 
 # ---- servers ----------------------------------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on a free 127.0.0.1 port in this event loop; its base URL."""
-    # IPPROTO_TCP given explicitly: asyncio sets TCP_NODELAY only on sockets that name it, and without it every
-    # keep-alive request waits ~40 ms for a delayed ACK.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                                           timeout_graceful_shutdown=1))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        for _ in range(500):
-            if server.started or task.done():
-                break
-            await asyncio.sleep(0.01)
-        assert server.started, "uvicorn did not start"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=5)
-        sock.close()
 
 
 class Listener:

@@ -9,6 +9,7 @@ us the observation directly. Either way the orchestrator's evidence rules decide
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import logging
 
 from fastapi import APIRouter, Request, Response
@@ -21,11 +22,17 @@ log = logging.getLogger("counterpoint.listener")
 router = APIRouter(include_in_schema=False)
 
 
-def callback_base(c: Services, provider_id: str) -> str:  # type: ignore[valid-type]
-    gateway = c.suppliers
-    config = gateway.providers[provider_id]
+def _token(c: Services, provider_id: str) -> str | None:  # type: ignore[valid-type]
+    """The token a provider's callback URLs carry (None for a provider we do not know)."""
+    config = c.suppliers.providers.get(provider_id)
+    if config is None:
+        return None
     secret = config.callback_secret or c.settings.api_key_salt.get_secret_value()
-    return f"{c.base_url}/suppliers/{provider_id}/{gateway.callback_token(provider_id, secret)}"
+    return c.suppliers.callback_token(provider_id, secret)
+
+
+def callback_base(c: Services, provider_id: str) -> str:  # type: ignore[valid-type]
+    return f"{c.base_url}/suppliers/{provider_id}/{_token(c, provider_id)}"
 
 
 @router.post("/suppliers/{provider_id}/{token}", status_code=204)
@@ -36,12 +43,10 @@ async def supplier_callback_at_base(provider_id: str, token: str, request: Reque
 
 @router.post("/suppliers/{provider_id}/{token}/{path:path}", status_code=204)
 async def supplier_callback(provider_id: str, token: str, path: str, request: Request, c: Services) -> Response:
-    gateway = c.suppliers
-    config = gateway.providers.get(provider_id)
-    secret = (config.callback_secret if config else None) or c.settings.api_key_salt.get_secret_value()
-    if config is None or not gateway.callback_ok(provider_id, token, secret):
+    expected = _token(c, provider_id)
+    if expected is None or not hmac.compare_digest(expected, token):
         return Response(status_code=404)
-    adapter = gateway.adapter(provider_id)
+    adapter = c.suppliers.adapter(provider_id)
     body = await request.body()
     try:
         note = adapter.parse_callback("/" + path, {k.lower(): v for k, v in request.headers.items()}, body)
@@ -57,6 +62,6 @@ async def supplier_callback(provider_id: str, token: str, path: str, request: Re
         except SupplierError as exc:  # the poller will read it later; the supplier need not retry
             log.info("callback from %s: cannot read %s now: %s", provider_id, note.ref.value, exc.reason)
             return Response(status_code=204)
-        obs = dataclasses.replace(obs, source=Source.CALLBACK, evidence=f"{note.event_id}:{obs.raw_state}")
+        obs = dataclasses.replace(obs, source=Source.CALLBACK, evidence=note.event_id)
     await record_observation(c.uow, c.clock, c.profile, obs)
     return Response(status_code=204)

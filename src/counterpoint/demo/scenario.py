@@ -123,24 +123,24 @@ async def snapshot(cluster: Cluster) -> dict[str, ProviderState]:
     return out
 
 
-async def place_enterprise_order(cluster: Cluster, correlation_id: str, cir_mbps: int = 1000,
-                                 quote_id: str | None = None) -> dict[str, Any]:
+async def _enterprise_posts(cluster: Cluster, correlation_id: str, body: dict[str, Any], what: str
+                            ) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=cluster["A"].url, timeout=10) as http:
-        r = await http.post(CANTATA_ORDER, json=enterprise_order(cir_mbps, quote_id), headers={
+        r = await http.post(CANTATA_ORDER, json=body, headers={
             "Authorization": f"Bearer {ENTERPRISE_KEY}", "X-Correlation-ID": correlation_id})
         if r.status_code != 201:
-            raise RuntimeError(f"A refused the enterprise order: {r.status_code} {r.text[:500]}")
+            raise RuntimeError(f"A refused the enterprise's {what}: {r.status_code} {r.text[:500]}")
         return r.json()
+
+
+async def place_enterprise_order(cluster: Cluster, correlation_id: str, cir_mbps: int = 1000,
+                                 quote_id: str | None = None) -> dict[str, Any]:
+    return await _enterprise_posts(cluster, correlation_id, enterprise_order(cir_mbps, quote_id), "order")
 
 
 async def place_enterprise_upgrade(cluster: Cluster, correlation_id: str, product_id: str,
                                    cir_mbps: int) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=cluster["A"].url, timeout=10) as http:
-        r = await http.post(CANTATA_ORDER, json=enterprise_upgrade(product_id, cir_mbps), headers={
-            "Authorization": f"Bearer {ENTERPRISE_KEY}", "X-Correlation-ID": correlation_id})
-        if r.status_code != 201:
-            raise RuntimeError(f"A refused the enterprise's upgrade: {r.status_code} {r.text[:500]}")
-        return r.json()
+    return await _enterprise_posts(cluster, correlation_id, enterprise_upgrade(product_id, cir_mbps), "upgrade")
 
 
 async def product_rates(cluster: Cluster) -> dict[str, list[int | None]]:

@@ -66,9 +66,6 @@ class SupplierGateway:
         """The unguessable path segment a provider's callbacks must carry to be heard at all."""
         return hmac.new(secret.encode(), provider_id.encode(), hashlib.sha256).hexdigest()[:24]
 
-    def callback_ok(self, provider_id: str, token: str, secret: str) -> bool:
-        return provider_id in self.providers and hmac.compare_digest(self.callback_token(provider_id, secret), token)
-
     async def aclose(self) -> None:
         for adapter in self._adapters.values():
             await adapter.aclose()

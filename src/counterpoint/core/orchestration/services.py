@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from counterpoint.core.inventory.services import apply_order_item
 from counterpoint.core.orchestration import evidence
-from counterpoint.core.orchestration.codec import ref_json, request_from, request_json
+from counterpoint.core.orchestration.codec import ref_from, ref_json, request_from, request_json
 from counterpoint.core.orchestration.model import (
     COMPOSITE_TERMINAL,
     CommandState,
@@ -30,6 +30,7 @@ from counterpoint.core.orchestration.plan import CompositeOffering, Place, decom
 from counterpoint.core.orchestration.selection import NoSupplier
 from counterpoint.core.orchestration.supply import (
     TERMINAL,
+    CancellationAnswer,
     CancellationOutcome,
     Observation,
     OutcomeUnknown,
@@ -43,10 +44,11 @@ from counterpoint.core.orchestration.supply import (
     SupplierUnavailable,
 )
 from counterpoint.core.ordering.model import ItemState, OrderState, ProductOrder
+from counterpoint.core.quote.pricing import months_of
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import NotFound, StaleVersion
-from counterpoint.core.shared.ids import new_id
+from counterpoint.core.shared.ids import ExternalRef, new_id
 from counterpoint.core.shared.times import iso, parse_aware
 
 if TYPE_CHECKING:
@@ -127,7 +129,7 @@ def start_composite(profile: SellerProfile, offering: CompositeOffering, *, orde
     commands: list[OutboundCommand] = []
     requested = parse_aware(item.get("requestedCompletionDate"))
     term = (item.get("requestedItemTerm") or {}).get("duration") or {}
-    term_months = _months(term) or 12
+    term_months = round(months_of(term) or 0) or 12
     for plan in plans:
         seg_id = new_id()
         key = idempotency_key(plan.choice.provider_id, composite.id, seg_id, "add", 1)
@@ -148,14 +150,6 @@ def start_composite(profile: SellerProfile, offering: CompositeOffering, *, orde
     composite.expected_completion = promised_completion(now, [s.expected_completion for s in composite.segments],
                                                         offering.test_hours)
     return composite, commands
-
-
-def _months(duration: dict[str, Any]) -> int | None:
-    amount, units = duration.get("amount"), str(duration.get("units", "")).lower()
-    if not isinstance(amount, int) or amount <= 0:
-        return None
-    return {"calendarmonths": amount, "months": amount, "calendaryears": amount * 12, "years": amount * 12}.get(
-        units.replace("_", ""))
 
 
 def _command(composite: CompositeOrder, segment: Segment, action: str, key: str, payload: dict[str, Any],
@@ -219,7 +213,7 @@ async def _send(adapter: SupplierAdapter, cmd: OutboundCommand) -> Observation |
         if cmd.action == PLACE_ORDER:
             return await adapter.place_order(request_from(cmd.payload["request"]))
         if cmd.action == CANCEL_ORDER:
-            ref = adapter_ref(cmd.payload["orderRef"])
+            ref = _order_ref(cmd)
             answer = await adapter.cancel_order(ref, our_ref=cmd.idempotency_key, reason=cmd.payload["reason"])
             return _cancel_observation(cmd, answer)
         raise ValueError(f"unknown command action {cmd.action}")
@@ -233,30 +227,27 @@ async def _recover(adapter: SupplierAdapter, cmd: OutboundCommand) -> Observatio
         if cmd.action == PLACE_ORDER:
             return await adapter.find_order(cmd.idempotency_key)
         if cmd.action == CANCEL_ORDER:
-            obs = await adapter.get_order(adapter_ref(cmd.payload["orderRef"]))
+            obs = await adapter.get_order(_order_ref(cmd))
             return obs if obs.state in (SegmentState.CANCELLING, SegmentState.CANCELLED) else None
     except SupplierError as exc:
         return exc
     return None
 
 
-def adapter_ref(raw: dict[str, Any]):  # type: ignore[no-untyped-def]
-    from counterpoint.core.orchestration.codec import ref_from
-
-    ref = ref_from(raw)
-    assert ref is not None
+def _order_ref(cmd: OutboundCommand) -> ExternalRef:
+    """The supplier's order a cancel command is about (stored in its payload)."""
+    ref = ref_from(cmd.payload["orderRef"])
+    assert ref is not None, f"command {cmd.id} names no order"
     return ref
 
 
-def _cancel_observation(cmd: OutboundCommand, answer: Any) -> Observation:
-    state = {CancellationOutcome.ACCEPTED: SegmentState.CANCELLING,
-             CancellationOutcome.PENDING: SegmentState.CANCELLING}.get(answer.outcome)
-    if answer.outcome is CancellationOutcome.REFUSED:
-        return Observation(state=SegmentState.UNRECOGNISED, raw_state=f"cancellation {answer.raw_state}",
-                           ref=answer.ref, source=Source.COMMAND, observed_at=answer.observed_at,
-                           reason=answer.reason, detail={"cancellation": "refused"})
-    return Observation(state=state or SegmentState.CANCELLING, raw_state=f"cancellation {answer.raw_state}",
-                       ref=answer.ref, source=Source.COMMAND, observed_at=answer.observed_at, reason=answer.reason,
+def _cancel_observation(cmd: OutboundCommand, answer: CancellationAnswer) -> Observation:
+    """A cancellation answer as evidence: accepted or pending means the segment is cancelling; a refusal
+    changes no state and is recognised by `detail["cancellation"]`."""
+    refused = answer.outcome is CancellationOutcome.REFUSED
+    return Observation(state=SegmentState.UNRECOGNISED if refused else SegmentState.CANCELLING,
+                       raw_state=f"cancellation {answer.raw_state}", ref=answer.ref, source=Source.COMMAND,
+                       observed_at=answer.observed_at, reason=answer.reason,
                        detail={"cancellation": answer.outcome.value})
 
 

@@ -10,6 +10,7 @@ between the controller's answer and our commit finds the same connectivity servi
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -309,17 +310,24 @@ async def _remove(controller: NetworkController, order: ServiceOrder, step: Step
     order.schedule(Step(at=now, item_id=iid, kind="await_removal"))
 
 
-async def _await_removal(controller: NetworkController, order: ServiceOrder, step: Step, now: datetime,
-                         policy: ServiceOrderPolicy) -> None:
+async def _await_gone(controller: NetworkController, order: ServiceOrder, step: Step, now: datetime,
+                      policy: ServiceOrderPolicy, *, key: str, gone: Callable[[str], None]) -> None:
+    """Wait until the network no longer holds the item's service (found by `key`: uuid or name), then `gone`."""
     iid = step.item_id
     conn = order.connectivity(iid)
-    view = await controller.find_connectivity_service(conn["uuid"])
+    view = await controller.find_connectivity_service(conn[key])
     if view is None:
         conn["removedAt"] = iso(now)
-        order.complete_item(iid, at=now, service_state=ServiceState.TERMINATED)
+        gone(iid)
         return
     _record(conn, view)
-    order.schedule(Step(at=now + policy.poll_interval, item_id=iid, kind="await_removal"))
+    order.schedule(Step(at=now + policy.poll_interval, item_id=iid, kind=step.kind))
+
+
+async def _await_removal(controller: NetworkController, order: ServiceOrder, step: Step, now: datetime,
+                         policy: ServiceOrderPolicy) -> None:
+    await _await_gone(controller, order, step, now, policy, key="uuid", gone=lambda iid: order.complete_item(
+        iid, at=now, service_state=ServiceState.TERMINATED))
 
 
 async def _teardown(controller: NetworkController, order: ServiceOrder, step: Step, now: datetime,
@@ -340,15 +348,8 @@ async def _teardown(controller: NetworkController, order: ServiceOrder, step: St
 
 async def _await_teardown(controller: NetworkController, order: ServiceOrder, step: Step, now: datetime,
                           policy: ServiceOrderPolicy) -> None:
-    iid = step.item_id
-    conn = order.connectivity(iid)
-    view = await controller.find_connectivity_service(conn["name"])
-    if view is None:
-        conn["removedAt"] = iso(now)
-        order.cancel_item(iid, at=now)
-        return
-    _record(conn, view)
-    order.schedule(Step(at=now + policy.poll_interval, item_id=iid, kind="await_teardown"))
+    await _await_gone(controller, order, step, now, policy, key="name",
+                      gone=lambda iid: order.cancel_item(iid, at=now))
 
 
 def _span(delta: timedelta) -> str:
