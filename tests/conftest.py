@@ -22,6 +22,8 @@ from counterpoint.settings import DEMO_PROFILE, Settings
 from counterpoint.storage.tables import metadata
 from tests.helpers import ListenerRecorder
 
+pytest_plugins = ["tests.skip_summary"]  # the run ends with every skip and its reason
+
 
 def _postgres_admin_url() -> str | None:
     return os.environ.get("COUNTERPOINT_TEST_POSTGRES_URL")

@@ -150,7 +150,8 @@ def test_bundle_is_self_contained() -> None:
 
 
 @pytest.mark.mef
-@pytest.mark.parametrize("script", ["scripts/bundle_product_schemas.py", "scripts/generate_contracts.py"])
+@pytest.mark.parametrize("script", ["scripts/bundle_product_schemas.py", "scripts/bundle_envelopes.py",
+                                    "scripts/generate_contracts.py"])
 def test_generated_files_are_up_to_date(script: str) -> None:
     mef = require_mef()
     result = subprocess.run([sys.executable, script, "--mef", str(mef), "--check"], cwd=REPO,
