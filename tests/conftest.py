@@ -120,6 +120,4 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-un
 
 @pytest.fixture
 def relay(container: Container) -> OutboxRelay:
-    assert container.http is not None
-    return OutboxRelay(container.engine, container.clock, container.http, seller_base_url=container.base_url,
-                       max_attempts=3, backoff_s=1.0)
+    return container.relay(max_attempts=3, backoff_s=1.0)

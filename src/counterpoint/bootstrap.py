@@ -15,9 +15,13 @@ from counterpoint.core.orchestration.services import Timing
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.validation import ProductSchemas
+from counterpoint.notifications.relay import OutboxRelay
+from counterpoint.notifications.targets import TargetPolicy
+from counterpoint.profiles.credentials import refuse_demo_keys
 from counterpoint.profiles.loader import load_profile
 from counterpoint.settings import Settings
 from counterpoint.storage.db import create_engine, migrate
+from counterpoint.storage.relay import SqlRelayStore
 from counterpoint.storage.uow import SqlUnitOfWork
 
 
@@ -102,6 +106,21 @@ class Container:
 
         return default_registry()
 
+    @property
+    def targets(self) -> TargetPolicy:
+        """Where listeners may be (production mode keeps them out of internal networks)."""
+        return TargetPolicy.of(production=self.settings.mode == "production",
+                               allowed=self.settings.listener_allowed_targets)
+
+    def relay(self, *, max_attempts: int | None = None, backoff_s: float | None = None) -> OutboxRelay:
+        """The notification relay over this process's database and HTTP client."""
+        assert self.http is not None
+        s = self.settings
+        return OutboxRelay(SqlRelayStore(self.engine), self.clock, self.http, seller_base_url=self.base_url,
+                           max_attempts=max_attempts or s.delivery_max_attempts,
+                           backoff_s=backoff_s if backoff_s is not None else s.delivery_backoff_s,
+                           targets=self.targets)
+
     def uow(self, correlation_id: str | None = None) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, correlation_id=correlation_id)
 
@@ -123,10 +142,13 @@ class Container:
 def build(settings: Settings, *, clock: Clock | None = None, profile: SellerProfile | None = None,
           http_factory: Callable[[], httpx.AsyncClient] | None = None) -> Container:
     """Everything a Seller process needs; nothing connects until `start()`."""
+    profile = profile or load_profile(settings.profile)
+    if settings.mode == "production":
+        refuse_demo_keys(profile)
     return Container(
         settings=settings,
         engine=create_engine(settings.database_url),
-        profile=profile or load_profile(settings.profile),
+        profile=profile,
         clock=clock or (ScaledClock(settings.time_scale, anchor=settings.clock_anchor) if settings.time_scale != 1
                         else SystemClock()),
         http=(http_factory or (lambda: httpx.AsyncClient(timeout=settings.delivery_timeout_s)))(),

@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = 8
     delivery_backoff_s: float = 1.0
     delivery_timeout_s: float = 5.0
+    # Production mode refuses listeners on loopback, private, link-local (cloud metadata) and other internal
+    # addresses; these host names or CIDR networks are allowed anyway (JSON list in the environment).
+    listener_allowed_targets: list[str] = Field(default_factory=list)
+    # Request bodies: refused while they are read when larger (413) or nested deeper (400) than this.
+    max_body_bytes: int = Field(default=1_000_000, gt=0)
+    max_json_depth: int = Field(default=64, gt=0)
     # Fulfilment engine: how often it looks for due steps. time_scale > 1 runs the Seller's clock that
     # many times faster than real time (emulator fast-forward): 43200 makes a profile day last 2 s.
     fulfilment_interval_s: float = 0.5

@@ -34,7 +34,8 @@ def make_router(api: str, *, with_retrieve: bool) -> APIRouter:
         if not isinstance(callback, str) or (query is not None and not isinstance(query, str)):
             raise BadRequest("'callback' (string) is required; 'query' must be a string")
         listener = await hub.register(c.uow(caller.correlation_id), c.clock, buyer_id=caller.party_id,
-                                      api=api, channel=caller.channel, callback=callback, query=query)
+                                      api=api, channel=caller.channel, callback=callback, query=query,
+                                      check_target=c.targets.check_registration)
         return MefJSONResponse(to_mef(listener), status_code=201)
 
     if with_retrieve:

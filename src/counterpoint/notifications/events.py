@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from counterpoint.api.mounts import base_path, listener_path
+from counterpoint.api.mounts import base_path
 from counterpoint.core.shared.times import iso
 
 # Which notification family and resource path each MEF event type names (Seller and Buyer sides share it),
@@ -28,10 +28,6 @@ EVENT_RESOURCES: dict[str, tuple[str, str]] = {
         ("productOrder", "modifyProductOrderItemRequestedDeliveryDate"),
 }
 _ITEM_FIELD = {"poq": "poqItemId", "quote": "quoteItemId", "productOrder": "orderItemId"}
-
-
-def listener_url(callback: str, api: str, channel: str, event_type: str) -> str:
-    return f"{callback.rstrip('/')}{listener_path(api, channel)}/listener/{event_type}"
 
 
 def event_body(*, event_id: str, event_type: str, api: str, channel: str, occurred_at: datetime,

@@ -26,13 +26,9 @@ class WorkerSet:
 
     @classmethod
     def for_container(cls, c: Container) -> WorkerSet:
-        from counterpoint.notifications.relay import OutboxRelay
         from counterpoint.workers.registry import extra_loops
 
-        assert c.http is not None
-        relay = OutboxRelay(c.engine, c.clock, c.http, seller_base_url=c.base_url,
-                            max_attempts=c.settings.delivery_max_attempts,
-                            backoff_s=c.settings.delivery_backoff_s)
+        relay = c.relay()
         loops = [Loop("outbox-relay", relay.run_once, c.settings.relay_interval_s), *extra_loops(c)]
         return cls(loops=loops)
 

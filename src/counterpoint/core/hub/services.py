@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from counterpoint.core.hub.model import HubListener, parse_query, validate_callback
+from counterpoint.core.hub.model import Callback, HubListener, parse_callback, parse_query
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.ids import new_id
 
@@ -13,8 +14,12 @@ if TYPE_CHECKING:
 
 
 async def register(uow: UnitOfWork, clock: Clock, *, buyer_id: str, api: str, channel: str,
-                   callback: str, query: str | None) -> HubListener:
-    validate_callback(callback)
+                   callback: str, query: str | None,
+                   check_target: Callable[[Callback], None] | None = None) -> HubListener:
+    """`check_target` is the deployment's network policy (production refuses internal addresses)."""
+    parsed = parse_callback(callback)
+    if check_target is not None:
+        check_target(parsed)
     parse_query(api, query)
     listener = HubListener(id=new_id(), api=api, channel=channel, buyer_id=buyer_id, callback=callback,
                            query=query, created_at=clock.now())
