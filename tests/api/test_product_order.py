@@ -542,7 +542,24 @@ async def test_concurrent_creates_with_one_key_make_one_order(client, container)
     body = order_body(external_id="PO-RACE")
     answers = await asyncio.gather(*[client.post(f"{ORDER_BASE}/productOrder", json=body,
                                                  headers={**BUYER_A, "Idempotency-Key": "race-1"}) for _ in range(4)])
-    assert all(a.status_code in (201, 409) for a in answers)
-    assert len({a.json()["id"] for a in answers if a.status_code == 201}) == 1
+    assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
     listed = await client.get(f"{ORDER_BASE}/productOrder", params={"externalId": "PO-RACE"}, headers=BUYER_A)
     assert listed.headers["X-Total-Count"] == "1"
+    assert listed.json()[0]["id"] == answers[0].json()["id"]  # the id every answer named was stored
+    again = await client.post(f"{ORDER_BASE}/productOrder", json=body, headers={**BUYER_A, "Idempotency-Key": "race-1"})
+    assert (again.status_code, again.json()) == (201, answers[0].json())
+
+
+async def test_one_key_with_another_body_is_a_clear_422(client, container) -> None:
+    headers = {**BUYER_A, "Idempotency-Key": "reuse-1"}
+    first = await client.post(f"{ORDER_BASE}/productOrder", json=order_body(external_id="PO-A"), headers=headers)
+    assert first.status_code == 201
+    answers = await asyncio.gather(*[client.post(f"{ORDER_BASE}/productOrder", headers=headers,
+                                                 json=order_body(external_id=f"PO-B{i}")) for i in range(3)])
+    for r in answers:
+        assert r.status_code == 422, r.text
+        (problem,) = assert_mef_response(r, "productOrder", "/productOrder", "post")
+        assert problem["code"] == "otherIssue" and "Idempotency-Key reuse-1" in problem["reason"]
+    listed = await client.get(f"{ORDER_BASE}/productOrder", headers=BUYER_A)
+    assert [o["externalId"] for o in listed.json()] == ["PO-A"]

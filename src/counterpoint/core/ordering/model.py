@@ -119,6 +119,7 @@ class ProductOrder(Aggregate):
     held_since: datetime | None = None
     resume_state: OrderState | None = None  # where a rejected cancellation/modification returns to
     idempotency_key: str | None = None  # the buyer's Idempotency-Key: a replayed create returns this order
+    request_hash: str | None = None  # what the key was used for (request_hash() of the create body)
 
     # --- reading ----------------------------------------------------------------------------------
     @property

@@ -6,6 +6,8 @@ Fulfilment (advancing scheduled steps) lives in fulfilment.py; both share this m
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -246,11 +248,42 @@ async def place_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, sch
     """Create an order. With an idempotency key the buyer already used, the order it created is returned
     instead (a retry after a lost answer never creates a second order)."""
     now = clock.now()
+    digest = request_hash(body) if idempotency_key is not None else None
     if idempotency_key is not None:
-        async with uow:
-            existing = await uow.product_orders.by_idempotency_key(party.buyer_id, idempotency_key)
+        existing = await _replayed(uow, party.buyer_id, idempotency_key, digest)
         if existing is not None:
             return existing
+    try:
+        return await _create_order(uow, clock, profile, schemas, party=party, body=body, api_base=api_base,
+                                   idempotency_key=idempotency_key, digest=digest, now=now)
+    except Conflict:
+        # a concurrent request with the same key stored its order first: that one is the answer
+        if idempotency_key is not None:
+            existing = await _replayed(uow, party.buyer_id, idempotency_key, digest)
+            if existing is not None:
+                return existing
+        raise
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    """What an Idempotency-Key was used for: the sha-256 of the create body, keys sorted."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+async def _replayed(uow: UnitOfWork, buyer_id: str, key: str, digest: str | None) -> ProductOrder | None:
+    async with uow:
+        existing = await uow.product_orders.by_idempotency_key(buyer_id, key)
+    if existing is not None and existing.request_hash is not None and existing.request_hash != digest:
+        raise Invalid("Idempotency-Key reused", problems=[Problem(
+            "otherIssue", f"Idempotency-Key {key} was used for a different request (order {existing.id}); "
+            "send a new key for a new order", None)])
+    return existing
+
+
+async def _create_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, schemas: ProductSchemas, *,
+                        party: Party, body: dict[str, Any], api_base: str, idempotency_key: str | None,
+                        digest: str | None, now: datetime) -> ProductOrder:
     warnings = check_configurations(schemas, strict=profile.validation.value == "strict",
                                     configs=item_configurations(body["productOrderItem"], "productOrderItem"))
     oid = new_id()
@@ -271,7 +304,8 @@ async def place_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, sch
             item["expectedCompletionDate"] = iso(done)
         order = ProductOrder(id=oid, buyer_id=party.buyer_id, seller_id=party.seller_id, channel=party.channel,
                              created_at=now, updated_at=now, state=OrderState.ACKNOWLEDGED, doc=doc,
-                             plan=sorted(plan, key=lambda s: s.at), idempotency_key=idempotency_key)
+                             plan=sorted(plan, key=lambda s: s.at), idempotency_key=idempotency_key,
+                             request_hash=digest)
         for w in warnings:
             order.add_note(f"accepted with a product payload problem: {w.as_text()}", at=now, note_id=new_id(),
                            author=profile.name)

@@ -277,6 +277,7 @@ def upgrade() -> None:
     sa.Column('held_since', sa.DateTime(timezone=True), nullable=True),
     sa.Column('plan', JSONDoc, nullable=False),
     sa.Column('idempotency_key', sa.String(length=128), nullable=True),
+    sa.Column('request_hash', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_product_order')),
     sa.UniqueConstraint('buyer_id', 'idempotency_key', name='uq_product_order_buyer_idempotency_key')
     )
