@@ -121,8 +121,9 @@ class Container:
                            backoff_s=backoff_s if backoff_s is not None else s.delivery_backoff_s,
                            targets=self.targets)
 
-    def uow(self, correlation_id: str | None = None) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, correlation_id=correlation_id)
+    def uow(self, correlation_id: str | None = None, *, channel: str | None = None) -> SqlUnitOfWork:
+        """A unit of work; `channel` scopes it to one interface's resources (every buyer request's is)."""
+        return SqlUnitOfWork(self.engine, correlation_id=correlation_id, channel=channel)
 
     @property
     def base_url(self) -> str:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Header, Query, Request
 
 from counterpoint.bootstrap import Container
 from counterpoint.core.shared.errors import BadRequest, CoreError, ErrorKind, Unauthenticated
+
+if TYPE_CHECKING:
+    from counterpoint.core.ports import UnitOfWork
 
 
 class ForbiddenRequester(CoreError):
@@ -75,3 +78,9 @@ async def resolve_caller(
 
 
 Caller = Annotated[CallerInfo, Depends(resolve_caller)]
+
+
+def caller_uow(c: Container, caller: CallerInfo) -> UnitOfWork:
+    """The unit of work of a buyer's request: it sees the resources of the caller's interface only (a
+    Sonata resource does not exist on Cantata), and what it writes carries the request's correlation id."""
+    return c.uow(caller.correlation_id, channel=caller.channel)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Response
 
-from counterpoint.api.deps import Caller, Services
+from counterpoint.api.deps import Caller, Services, caller_uow
 from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.responses import MefJSONResponse
 from counterpoint.api.routing import MefRoute
@@ -33,7 +33,7 @@ def make_router(api: str, *, with_retrieve: bool) -> APIRouter:
         query = data.get("query")
         if not isinstance(callback, str) or (query is not None and not isinstance(query, str)):
             raise BadRequest("'callback' (string) is required; 'query' must be a string")
-        listener = await hub.register(c.uow(caller.correlation_id), c.clock, buyer_id=caller.party_id,
+        listener = await hub.register(caller_uow(c, caller), c.clock, buyer_id=caller.party_id,
                                       api=api, channel=caller.channel, callback=callback, query=query,
                                       check_target=c.targets.check_registration)
         return MefJSONResponse(to_mef(listener), status_code=201)
@@ -42,13 +42,13 @@ def make_router(api: str, *, with_retrieve: bool) -> APIRouter:
         @router.get("/hub/{id}", operation_id="retrieveHub", responses=MEF_ERRORS,
                     response_class=MefJSONResponse)
         async def retrieve_hub(id: str, caller: Caller, c: Services) -> MefJSONResponse:
-            listener = await hub.get(c.uow(), buyer_id=caller.party_id, api=api, channel=caller.channel,
+            listener = await hub.get(caller_uow(c, caller), buyer_id=caller.party_id, api=api, channel=caller.channel,
                                      listener_id=id)
             return MefJSONResponse(to_mef(listener))
 
     @router.delete("/hub/{id}", operation_id="unregisterListener", status_code=204, responses=MEF_ERRORS)
     async def unregister_listener(id: str, caller: Caller, c: Services) -> Response:
-        await hub.unregister(c.uow(caller.correlation_id), buyer_id=caller.party_id, api=api,
+        await hub.unregister(caller_uow(c, caller), buyer_id=caller.party_id, api=api,
                              channel=caller.channel, listener_id=id)
         return Response(status_code=204)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from counterpoint.api.deps import Caller, Services
+from counterpoint.api.deps import Caller, Services, caller_uow
 from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.mounts import base_path
 from counterpoint.api.paging import Page, aware, page_params, page_response
@@ -42,7 +42,7 @@ def make_router(channel: str) -> APIRouter:
     ) -> MefJSONResponse:
         request = productOfferingQualification.model_dump(mode="json", by_alias=True, exclude_unset=True)
         poq = await serviceability.create_poq(
-            c.uow(caller.correlation_id),
+            caller_uow(c, caller),
             c.clock,
             c.profile,
             c.schemas,
@@ -78,7 +78,7 @@ def make_router(channel: str) -> APIRouter:
             requested_completion_lt=aware(requested_lt, "requestedPOQCompletionDate.lt"),
         )
         poqs, total = await serviceability.list_poqs(
-            c.uow(), buyer_id=caller.party_id, flt=flt, offset=page.offset, limit=page.limit
+            caller_uow(c, caller), buyer_id=caller.party_id, flt=flt, offset=page.offset, limit=page.limit
         )
         return page_response([p.summary() for p in poqs], total, page)
 
@@ -91,7 +91,7 @@ def make_router(channel: str) -> APIRouter:
     async def retrieve_product_offering_qualification(
         id: str, caller: Caller, c: Services
     ) -> MefJSONResponse:
-        poq = await serviceability.get_poq(c.uow(), buyer_id=caller.party_id, poq_id=id)
+        poq = await serviceability.get_poq(caller_uow(c, caller), buyer_id=caller.party_id, poq_id=id)
         return MefJSONResponse(poq.doc)
 
     return router

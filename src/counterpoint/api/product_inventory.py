@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from counterpoint.api.deps import Caller, Services
+from counterpoint.api.deps import Caller, Services, caller_uow
 from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.paging import Page, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
@@ -50,7 +50,7 @@ def make_router(channel: str) -> APIRouter:
                             site_id=geographicalSiteId, related_product_id=relatedProductId,
                             billing_account_id=billingAccountId, product_order_id=productOrderId,
                             start_gt=start_gt, start_lt=start_lt, updated_gt=updated_gt, updated_lt=updated_lt)
-        products, total = await inventory.list_products(c.uow(), buyer_id=caller.party_id, flt=flt,
+        products, total = await inventory.list_products(caller_uow(c, caller), buyer_id=caller.party_id, flt=flt,
                                                         offset=page.offset, limit=page.limit)
         return page_response([{k: v for k, v in with_href(p.doc, c).items() if k in _FIND} for p in products],
                              total, page)
@@ -58,7 +58,7 @@ def make_router(channel: str) -> APIRouter:
     @router.get("/product/{id}", operation_id="retrieveProduct", responses=MEF_ERRORS,
                 response_class=MefJSONResponse)
     async def retrieve_product(id: str, caller: Caller, c: Services) -> MefJSONResponse:
-        product = await inventory.get_product(c.uow(), buyer_id=caller.party_id, product_id=id)
+        product = await inventory.get_product(caller_uow(c, caller), buyer_id=caller.party_id, product_id=id)
         return MefJSONResponse(with_href(product.doc, c))
 
     return router

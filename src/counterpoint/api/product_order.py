@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 
-from counterpoint.api.deps import Caller, Services
+from counterpoint.api.deps import Caller, Services, caller_uow
 from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.mounts import base_path
 from counterpoint.api.paging import Page, page_params, page_response
@@ -56,7 +56,7 @@ def make_router(channel: str) -> APIRouter:
     async def create_product_order(productOrder: mef.ProductOrder_Create, caller: Caller,  # noqa: N803
                                    c: Services, idempotency_key: IdempotencyKey = None) -> MefJSONResponse:
         body = productOrder.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        order = await ordering.place_order(c.uow(caller.correlation_id), c.clock, c.profile, c.schemas,
+        order = await ordering.place_order(caller_uow(c, caller), c.clock, c.profile, c.schemas,
                                            party=party(caller), body=body, api_base=api_base(c),
                                            idempotency_key=idempotency_key)
         return MefJSONResponse(order.doc, status_code=201)
@@ -83,14 +83,14 @@ def make_router(channel: str) -> APIRouter:
                           order_date_lt=order_lt, completion_date_gt=completion_gt, completion_date_lt=completion_lt,
                           item_requested_gt=req_gt, item_requested_lt=req_lt, item_expected_gt=exp_gt,
                           item_expected_lt=exp_lt, cancellation_date_gt=cancel_gt, cancellation_date_lt=cancel_lt)
-        orders, total = await ordering.list_orders(c.uow(), buyer_id=caller.party_id, flt=flt, offset=page.offset,
-                                                   limit=page.limit)
+        orders, total = await ordering.list_orders(caller_uow(c, caller), buyer_id=caller.party_id, flt=flt,
+                                                   offset=page.offset, limit=page.limit)
         return page_response([_pick(o.doc, _FIND) for o in orders], total, page)
 
     @router.get("/productOrder/{id}", operation_id="retrieveProductOrder", responses=MEF_ERRORS,
                 response_class=MefJSONResponse)
     async def retrieve_product_order(id: str, caller: Caller, c: Services) -> MefJSONResponse:
-        order: ProductOrder = await ordering.get_order(c.uow(), buyer_id=caller.party_id, order_id=id)
+        order: ProductOrder = await ordering.get_order(caller_uow(c, caller), buyer_id=caller.party_id, order_id=id)
         return MefJSONResponse(order.doc)
 
     @router.patch("/productOrder/{id}", operation_id="patchProductOrder", responses=MEF_ERRORS,
@@ -98,7 +98,7 @@ def make_router(channel: str) -> APIRouter:
     async def patch_product_order(id: str, productOrder: mef.ProductOrder_Update, caller: Caller,  # noqa: N803
                                   c: Services) -> MefJSONResponse:
         body = productOrder.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        order = await ordering.update_order(c.uow(caller.correlation_id), c.clock, buyer_id=caller.party_id,
+        order = await ordering.update_order(caller_uow(c, caller), c.clock, buyer_id=caller.party_id,
                                             order_id=id, body=body)
         return MefJSONResponse(order.doc)
 
@@ -108,7 +108,7 @@ def make_router(channel: str) -> APIRouter:
     async def create_cancel_product_order(cancelProductOrder: mef.CancelProductOrder_Create,  # noqa: N803
                                           caller: Caller, c: Services) -> MefJSONResponse:
         body = cancelProductOrder.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        task = await ordering.request_cancellation(c.uow(caller.correlation_id), c.clock, party=party(caller),
+        task = await ordering.request_cancellation(caller_uow(c, caller), c.clock, party=party(caller),
                                                    body=body, api_base=api_base(c))
         return MefJSONResponse(task.doc, status_code=201)
 
@@ -121,7 +121,7 @@ def make_router(channel: str) -> APIRouter:
         cancellationReasonType: Literal["technical", "commercial"] | None = None,  # noqa: N803
     ) -> MefJSONResponse:
         extra = (("cancellationReasonType", cancellationReasonType),) if cancellationReasonType else ()
-        tasks, total = await ordering.list_tasks(c.uow(), kind="cancel", buyer_id=caller.party_id,
+        tasks, total = await ordering.list_tasks(caller_uow(c, caller), kind="cancel", buyer_id=caller.party_id,
                                                  flt=TaskFilter(order_id=productOrderId, state=state, extra=extra),
                                                  offset=page.offset, limit=page.limit)
         return page_response([_pick(t.doc, _CANCEL_FIND) for t in tasks], total, page)
@@ -129,7 +129,8 @@ def make_router(channel: str) -> APIRouter:
     @router.get("/cancelProductOrder/{id}", operation_id="retrieveCancelProductOrder", responses=MEF_ERRORS,
                 response_class=MefJSONResponse)
     async def retrieve_cancel_product_order(id: str, caller: Caller, c: Services) -> MefJSONResponse:
-        task: OrderTask = await ordering.get_task(c.uow(), kind="cancel", buyer_id=caller.party_id, task_id=id)
+        task: OrderTask = await ordering.get_task(caller_uow(c, caller), kind="cancel", buyer_id=caller.party_id,
+                                                  task_id=id)
         return MefJSONResponse(task.doc)
 
     # --- delivery date changes -------------------------------------------------------------------
@@ -141,7 +142,7 @@ def make_router(channel: str) -> APIRouter:
             caller: Caller, c: Services) -> MefJSONResponse:
         body = modifyProductOrderItemRequestedDeliveryDate.model_dump(mode="json", by_alias=True,
                                                                       exclude_unset=True)
-        task = await ordering.request_delivery_date_change(c.uow(caller.correlation_id), c.clock,
+        task = await ordering.request_delivery_date_change(caller_uow(c, caller), c.clock,
                                                            party=party(caller), body=body, api_base=api_base(c))
         return MefJSONResponse(task.doc, status_code=201)
 
@@ -162,7 +163,7 @@ def make_router(channel: str) -> APIRouter:
             ("expediteIndicator", expediteIndicator), ("requestedCompletionDate.gt", req_gt),
             ("requestedCompletionDate.lt", req_lt), ("created_gt", created_gt), ("created_lt", created_lt))
             if v is not None]
-        tasks, total = await ordering.list_tasks(c.uow(), kind="modifyDate", buyer_id=caller.party_id,
+        tasks, total = await ordering.list_tasks(caller_uow(c, caller), kind="modifyDate", buyer_id=caller.party_id,
                                                  flt=TaskFilter(order_id=productOrderId, state=state,
                                                                 extra=tuple(extra)),
                                                  offset=page.offset, limit=page.limit)
@@ -172,7 +173,7 @@ def make_router(channel: str) -> APIRouter:
                 operation_id="retrieveModifyProductOrderItemRequestedDeliveryDate", responses=MEF_ERRORS,
                 response_class=MefJSONResponse)
     async def retrieve_modify_delivery_date(id: str, caller: Caller, c: Services) -> MefJSONResponse:
-        task = await ordering.get_task(c.uow(), kind="modifyDate", buyer_id=caller.party_id, task_id=id)
+        task = await ordering.get_task(caller_uow(c, caller), kind="modifyDate", buyer_id=caller.party_id, task_id=id)
         return MefJSONResponse(task.doc)
 
     # --- charges ---------------------------------------------------------------------------------
@@ -189,7 +190,7 @@ def make_router(channel: str) -> APIRouter:
         extra = tuple((k, v) for k, v in (("item_id", productOrderItemId), ("created_gt", created_gt),
                                           ("created_lt", created_lt), ("responseDueDate.gt", due_gt),
                                           ("responseDueDate.lt", due_lt)) if v is not None)
-        charges, total = await ordering.list_charges(c.uow(), buyer_id=caller.party_id,
+        charges, total = await ordering.list_charges(caller_uow(c, caller), buyer_id=caller.party_id,
                                                      flt=TaskFilter(order_id=productOrderId, extra=extra),
                                                      offset=page.offset, limit=page.limit)
         return page_response([_pick(ch.doc, _CHARGE_FIND) for ch in charges], total, page)
@@ -197,7 +198,7 @@ def make_router(channel: str) -> APIRouter:
     @router.get("/charge/{id}", operation_id="retrieveCharge", responses=MEF_ERRORS,
                 response_class=MefJSONResponse)
     async def retrieve_charge(id: str, caller: Caller, c: Services) -> MefJSONResponse:
-        charge: Charge = await ordering.get_charge(c.uow(), buyer_id=caller.party_id, charge_id=id)
+        charge: Charge = await ordering.get_charge(caller_uow(c, caller), buyer_id=caller.party_id, charge_id=id)
         return MefJSONResponse(charge.doc)
 
     @router.patch("/charge/{id}", operation_id="patchCharge", responses=MEF_ERRORS,
@@ -205,7 +206,7 @@ def make_router(channel: str) -> APIRouter:
     async def patch_charge(id: str, charge: mef.MEFProductOrderCharge_Update, caller: Caller,
                            c: Services) -> MefJSONResponse:
         body = charge.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        updated = await ordering.respond_to_charge(c.uow(caller.correlation_id), c.clock,
+        updated = await ordering.respond_to_charge(caller_uow(c, caller), c.clock,
                                                    buyer_id=caller.party_id, charge_id=id, body=body)
         return MefJSONResponse(updated.doc)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from counterpoint.api.deps import Caller, Services
+from counterpoint.api.deps import Caller, Services, caller_uow
 from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.mounts import base_path
 from counterpoint.api.paging import Page, aware, page_params, page_response
@@ -35,7 +35,7 @@ def make_router(channel: str) -> APIRouter:
                  response_class=MefJSONResponse)
     async def create_quote(quote: mef.Quote_Create, caller: Caller, c: Services) -> MefJSONResponse:
         request = quote.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        created = await quoting.create_quote(c.uow(caller.correlation_id), c.clock, c.profile, c.schemas,
+        created = await quoting.create_quote(caller_uow(c, caller), c.clock, c.profile, c.schemas,
                                              buyer_id=caller.party_id, seller_id=caller.seller_id,
                                              channel=caller.channel, request=request, href_base=href_base(c))
         return MefJSONResponse(created.doc, status_code=201)
@@ -66,27 +66,27 @@ def make_router(channel: str) -> APIRouter:
             effective_completion_gt=aware(eff_gt, "effectiveQuoteCompletionDate.gt"),
             effective_completion_lt=aware(eff_lt, "effectiveQuoteCompletionDate.lt"),
         )
-        quotes, total = await quoting.list_quotes(c.uow(), buyer_id=caller.party_id, flt=flt,
+        quotes, total = await quoting.list_quotes(caller_uow(c, caller), buyer_id=caller.party_id, flt=flt,
                                                   offset=page.offset, limit=page.limit)
         return page_response([q.summary() for q in quotes], total, page)
 
     @router.get("/quote/{id}", operation_id="retrieveQuote", responses=MEF_ERRORS, response_class=MefJSONResponse)
     async def retrieve_quote(id: str, caller: Caller, c: Services) -> MefJSONResponse:
-        quote = await quoting.get_quote(c.uow(), buyer_id=caller.party_id, quote_id=id)
+        quote = await quoting.get_quote(caller_uow(c, caller), buyer_id=caller.party_id, quote_id=id)
         return MefJSONResponse(quote.doc)
 
     @router.post("/cancelQuote", operation_id="cancelQuote", responses=MEF_ERRORS, response_class=MefJSONResponse)
     async def cancel_quote(cancelQuote: mef.QuoteOperationData, caller: Caller,  # noqa: N803
                            c: Services) -> MefJSONResponse:
         body = cancelQuote.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        await quoting.cancel_quote(c.uow(caller.correlation_id), c.clock, buyer_id=caller.party_id, body=body)
+        await quoting.cancel_quote(caller_uow(c, caller), c.clock, buyer_id=caller.party_id, body=body)
         return MefJSONResponse(body)
 
     @router.post("/rejectQuote", operation_id="rejectQuote", responses=MEF_ERRORS, response_class=MefJSONResponse)
     async def reject_quote(rejectQuote: mef.QuoteOperationData, caller: Caller,  # noqa: N803
                            c: Services) -> MefJSONResponse:
         body = rejectQuote.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        await quoting.decline_quote(c.uow(caller.correlation_id), c.clock, buyer_id=caller.party_id, body=body)
+        await quoting.decline_quote(caller_uow(c, caller), c.clock, buyer_id=caller.party_id, body=body)
         return MefJSONResponse(body)
 
     return router

@@ -25,6 +25,7 @@ supply_enquiry = resource_table(
 class SqlSupplyEnquiries(ResourceRepository[SupplyEnquiry]):
     table = supply_enquiry
     noun = "supply enquiry"
+    by_channel = False  # the orchestrator's own record, not a buyer-visible MEF resource
 
     def state_of(self, obj: SupplyEnquiry) -> str:
         return obj.state.value

@@ -101,6 +101,7 @@ supplier_subscription = Table(
 class SqlCompositeOrders(ResourceRepository[CompositeOrder]):
     table = composite_order
     noun = "composite order"
+    by_channel = False  # the orchestrator's own record, not a buyer-visible MEF resource
 
     def state_of(self, obj: CompositeOrder) -> str:
         return obj.state.value
@@ -213,6 +214,7 @@ class SqlCompositeOrders(ResourceRepository[CompositeOrder]):
 class SqlOutboundCommands(ResourceRepository[OutboundCommand]):
     table = outbound_command
     noun = "outbound command"
+    by_channel = False  # the orchestrator's own record, not a buyer-visible MEF resource
 
     def state_of(self, obj: OutboundCommand) -> str:
         return obj.state.value

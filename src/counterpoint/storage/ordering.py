@@ -42,7 +42,8 @@ product_order = resource_table(
     Column("plan", JSONDoc, nullable=False),
     Column("idempotency_key", String(128), nullable=True),
     Column("request_hash", String(64), nullable=True),  # sha-256 of the create body the key was used with
-    UniqueConstraint("buyer_id", "idempotency_key", name="uq_product_order_buyer_idempotency_key"),
+    UniqueConstraint("buyer_id", "channel", "idempotency_key",
+                     name="uq_product_order_buyer_channel_idempotency_key"),
 )
 cancel_product_order = resource_table(
     "cancel_product_order",
@@ -107,7 +108,7 @@ class SqlProductOrders(ResourceRepository[ProductOrder]):
 
     async def by_idempotency_key(self, buyer_id: str, key: str) -> ProductOrder | None:
         row = (await self.uow.conn.execute(select(self.table).where(
-            self.table.c.buyer_id == buyer_id, self.table.c.idempotency_key == key))).mappings().first()
+            *self._scope(buyer_id), self.table.c.idempotency_key == key))).mappings().first()
         return self._load(row) if row is not None else None
 
     async def correlation_of(self, order_id: str) -> str | None:

@@ -35,6 +35,10 @@ def _update_of(table: Table) -> Update:
 class ResourceRepository(ABC, Generic[T]):
     table: Table
     noun: str = "resource"
+    # A buyer's MEF resource belongs to the interface (Sonata or Cantata) it was created through: a unit of work
+    # opened for one interface reads only that interface's. The orchestrator's own records are reached through
+    # those resources, never by a buyer, and set this to False.
+    by_channel: bool = True
 
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self.uow = uow
@@ -54,6 +58,13 @@ class ResourceRepository(ABC, Generic[T]):
     def doc_of(self, obj: T) -> dict[str, Any]: ...
 
     # --- common ---------------------------------------------------------------------------------
+    def _scope(self, buyer_id: str) -> list[ColumnElement[bool]]:
+        """What a buyer may see: its own resources, of the unit of work's interface when it has one."""
+        cond = [self.table.c.buyer_id == buyer_id]
+        if self.by_channel and self.uow.channel is not None:
+            cond.append(self.table.c.channel == self.uow.channel)
+        return cond
+
     def _load(self, row: RowMapping) -> T:
         obj = self.from_row(row)
         if obj.correlation_id is None:
@@ -91,9 +102,9 @@ class ResourceRepository(ABC, Generic[T]):
         self.uow.collect(obj)
 
     async def get(self, buyer_id: str, id: str) -> T:
-        """One resource, only if it belongs to this buyer (else NotFound: never reveal others')."""
+        """One resource, only if it belongs to this buyer and interface (else NotFound: never reveal others')."""
         row = (await self.uow.conn.execute(
-            select(self.table).where(self.table.c.id == id, self.table.c.buyer_id == buyer_id)
+            select(self.table).where(self.table.c.id == id, *self._scope(buyer_id))
         )).mappings().first()
         if row is None:
             raise NotFound(f"{self.noun} {id} not found")
@@ -123,7 +134,7 @@ class ResourceRepository(ABC, Generic[T]):
 
     async def list(self, buyer_id: str, where: Sequence[ColumnElement[bool]] = (), *, offset: int = 0,
                    limit: int | None = None) -> tuple[list[T], int]:
-        cond = [self.table.c.buyer_id == buyer_id, *where]
+        cond = [*self._scope(buyer_id), *where]
         total = (await self.uow.conn.execute(
             select(func.count()).select_from(self.table).where(*cond))).scalar_one()
         stmt = (select(self.table).where(*cond)

@@ -65,6 +65,7 @@ network_connectivity_service = Table(
 class SqlServiceOrders(ResourceRepository[ServiceOrder]):
     table = service_order
     noun = "service order"
+    by_channel = False  # the orchestrator's own record, not a buyer-visible MEF resource
 
     def state_of(self, obj: ServiceOrder) -> str:
         return obj.state.value

@@ -47,9 +47,13 @@ def _gate(engine: AsyncEngine) -> asyncio.Lock | None:
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: AsyncEngine, *, correlation_id: str | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, *, correlation_id: str | None = None, channel: str | None = None
+                 ) -> None:
         self.engine = engine
         self.correlation_id = correlation_id
+        # the interface ("sonata" or "cantata") a buyer's request came through: its resources only. None for
+        # the Seller's own workers, which act on every interface's.
+        self.channel = channel
         self._conn: AsyncConnection | None = None
         self._events: list[tuple[DomainEvent, str | None]] = []
         self._repos: dict[str, Any] = {}

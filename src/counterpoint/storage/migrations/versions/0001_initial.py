@@ -279,7 +279,7 @@ def upgrade() -> None:
     sa.Column('idempotency_key', sa.String(length=128), nullable=True),
     sa.Column('request_hash', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_product_order')),
-    sa.UniqueConstraint('buyer_id', 'idempotency_key', name='uq_product_order_buyer_idempotency_key')
+    sa.UniqueConstraint('buyer_id', 'channel', 'idempotency_key', name='uq_product_order_buyer_channel_idempotency_key')
     )
     with op.batch_alter_table('product_order', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_product_order_buyer_id'), ['buyer_id'], unique=False)
