@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from counterpoint.api.responses import MefJSONResponse
 from counterpoint.core.shared.errors import CoreError, ErrorKind, Problem
@@ -114,6 +118,40 @@ def _for_given_type(errors: list[dict[str, Any]], body: Any) -> list[dict[str, A
     return kept or errors
 
 
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+
+
+def _in_order(methods: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(methods), key=lambda m: (
+        _METHOD_ORDER.index(m) if m in _METHOD_ORDER else len(_METHOD_ORDER), m)))
+
+
+def _routes(app: FastAPI) -> list[Any]:
+    try:  # newer FastAPI keeps included routers nested; this walks them
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI copies every included route into app.routes
+        return list(app.routes)
+    return list(iter_route_contexts(app.routes))
+
+
+def method_table(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """Each path template served (compiled as the router matches it) with the methods its routes take."""
+    by_path: dict[str, set[str]] = defaultdict(set)
+    for route in _routes(app):
+        path, methods = getattr(route, "path", None), getattr(route, "methods", None)
+        if path and methods:
+            by_path[path].update(methods)
+    return [(compile_path(path)[0], frozenset(methods)) for path, methods in by_path.items()]
+
+
+def allowed_methods(app: FastAPI, path: str) -> tuple[str, ...]:
+    """The methods served on `path`: the union over every route whose template matches it."""
+    table = getattr(app.state, "method_table", None)
+    if table is None:  # routes are fixed once the app serves: built on the first 405
+        table = app.state.method_table = method_table(app)
+    return _in_order(m for pattern, methods in table if pattern.match(path) for m in methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(CoreError)
     async def _core(_: Request, exc: CoreError) -> MefJSONResponse:
@@ -142,12 +180,17 @@ def install(app: FastAPI) -> None:
         return MefJSONResponse(error_body(code, f"{name}: {first['msg']}"), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> MefJSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> MefJSONResponse:
         if exc.status_code == 404:
             return MefJSONResponse(error_body("notFound", "no such resource path"), status_code=404)
         if exc.status_code == 405:
-            return MefJSONResponse(error_body("notImplemented", "method not supported on this path"),
-                                   status_code=501)
+            # RFC 9110 15.5.6: a 405 names the methods the path supports. The router's own header names only
+            # the first route it tried, and a path may have one route per method.
+            allowed = allowed_methods(request.app, request.url.path) or tuple(
+                m.strip() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip())
+            return MefJSONResponse(error_body(
+                "methodNotAllowed", f"{request.method} is not supported on this path; it takes "
+                f"{', '.join(allowed) or 'no method'}"), status_code=405, headers={"Allow": ", ".join(allowed)})
         if exc.status_code == 401:
             return MefJSONResponse(error_body("missingCredentials", str(exc.detail)), status_code=401)
         return MefJSONResponse(error_body("internalError", str(exc.detail)), status_code=exc.status_code)

@@ -1,0 +1,88 @@
+"""A method a served path does not support is 405 with `Allow` (RFC 9110 15.5.6) and a MEF error body."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import httpx
+
+from counterpoint.api.mounts import base_path
+from tests.helpers import BUYER_A, JSON, envelope, validate_against
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+ORDER = {m: n for n, m in enumerate(METHODS)}
+
+
+def served(app) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
+    """Every path template the app serves -> the methods its routes take."""
+    try:
+        from fastapi.routing import iter_route_contexts
+        routes = list(iter_route_contexts(app.routes))
+    except ImportError:
+        routes = list(app.routes)
+    paths: dict[str, set[str]] = defaultdict(set)
+    for route in routes:
+        if getattr(route, "methods", None):
+            paths[route.path].update(route.methods)
+    return paths
+
+
+def documented(function: str, channel: str, template: str) -> set[str] | None:
+    """The methods the MEF envelope gives a path of ours (None for a path it does not describe)."""
+    relative = template.removeprefix(base_path(function, channel))
+    ops = envelope(function, channel)["paths"].get(relative)
+    return None if ops is None else {m.upper() for m in ops if m in ("get", "post", "patch", "delete", "put")}
+
+
+def concrete(template: str) -> str:
+    return re.sub(r"\{[^}]+\}", "some-id", template)
+
+
+def function_of(path: str) -> tuple[str, str] | None:
+    """(function, channel) whose MEF envelope describes this path's errors, if any."""
+    from counterpoint.api.app import CHANNELS, MOUNTS
+
+    for channel in CHANNELS:
+        for function in MOUNTS:
+            if path.startswith(base_path(function, channel) + "/"):
+                return function, channel
+    return None
+
+
+async def test_unsupported_methods_are_405_with_allow_on_every_served_path(app, client: httpx.AsyncClient) -> None:
+    paths = served(app)
+    assert len(paths) > 60  # every function on both interfaces, their OpenAPI documents, health, listeners
+    checked = 0
+    for template, methods in sorted(paths.items()):
+        path = concrete(template)
+        owner = function_of(template)
+        if owner is not None and (mef := documented(*owner, template)) is not None:
+            assert methods == mef, (template, methods, mef)  # what we serve is what MEF describes
+        for method in METHODS:
+            if method in methods:
+                continue
+            r = await client.request(method, path, headers=BUYER_A)
+            assert r.status_code == 405, (method, template, r.status_code, r.text)
+            assert r.headers["Allow"] == ", ".join(sorted(methods, key=ORDER.__getitem__)), (method, template)
+            assert r.headers["content-type"] == JSON
+            if method == "HEAD":
+                continue
+            body = r.json()
+            assert body["code"] == "methodNotAllowed" and method in body["reason"], body
+            if owner is not None:
+                validate_against(*owner, {"$ref": "#/components/schemas/Error"}, body)
+            checked += 1
+    assert checked > 200
+
+
+async def test_a_path_with_several_routes_lists_them_all(client: httpx.AsyncClient) -> None:
+    r = await client.delete("/mefApi/sonata/productOrderingManagement/v10/productOrder", headers=BUYER_A)
+    assert r.status_code == 405
+    assert r.headers["Allow"] == "GET, POST"
+    r = await client.put("/mefApi/cantata/productOrderingManagement/v5/productOrder/o-1", headers=BUYER_A)
+    assert r.headers["Allow"] == "GET, PATCH"
+    r = await client.get("/mefApi/sonata/quoteManagement/v8/hub/h-1", headers=BUYER_A)  # MEF: no GET here
+    assert (r.status_code, r.headers["Allow"]) == (405, "DELETE")
+    r = await client.get("/mefApi/sonata/productOrderingManagement/v10/hub/h-1", headers=BUYER_A)
+    assert r.status_code == 404  # served, and the listener is unknown
