@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.api.test_quote import COLLECTION, QUOTE_BASE, qitem, quote
 from tests.builders import ORDER_BASE, order_body
@@ -53,3 +54,66 @@ async def test_json_python_accepts_but_json_does_not_is_400(client: httpx.AsyncC
         r = await client.post(f"{QUOTE_BASE}{COLLECTION}", headers=headers, content=raw)
         assert r.status_code == 400, r.text
         assert assert_mef_response(r, "quote", COLLECTION, "post")["code"] == "invalidBody"
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"instantSyncQuote": true, "quoteItem": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+async def test_bodies_nested_too_deep_are_refused_before_parsing(client: httpx.AsyncClient, container) -> None:
+    headers = {**BUYER_A, "Content-Type": "application/json;charset=utf-8"}
+    for depth in (64, 254, 100_000):
+        r = await client.post(f"{QUOTE_BASE}{COLLECTION}", headers=headers, content=_nested(depth))
+        assert r.status_code == 400, r.text
+        body = assert_mef_response(r, "quote", COLLECTION, "post")
+        assert body["code"] == "invalidBody" and "nested deeper than 64" in body["reason"]
+    # brackets inside strings are not nesting; 63 levels under the top object are within the limit
+    r = await client.post(f"{QUOTE_BASE}{COLLECTION}", headers=headers,
+                          content=b'{"externalId": "' + b"[" * 500 + b'", "quoteItem": ' + b"[" * 63 + b"]" * 63 + b"}")
+    assert r.status_code in (400, 422) and "nested" not in r.text
+    container.settings.max_json_depth = 3  # the limit is a setting
+    r = await client.patch(f"{ORDER_BASE}/productOrder/x", headers=headers, content=b'{"a": [[[1]]]}')
+    assert r.status_code == 400 and "deeper than 3" in r.json()["reason"]
+    for path in ("/hub", "/productOrder"):
+        r = await client.post(f"{ORDER_BASE}{path}", headers=headers, content=b'{"a": [[[1]]]}')
+        assert r.status_code == 400 and "deeper than 3" in r.json()["reason"]
+    r = await client.get(f"{QUOTE_BASE}{COLLECTION}", headers=BUYER_A)
+    assert r.json() == []
+
+
+async def test_bodies_over_the_size_limit_are_413_while_streaming(client: httpx.AsyncClient, container) -> None:
+    headers = {**BUYER_A, "Content-Type": "application/json;charset=utf-8"}
+    big = b'{"externalId": "' + b"x" * 1_000_001 + b'", "quoteItem": []}'
+    r = await client.post(f"{QUOTE_BASE}{COLLECTION}", headers=headers, content=big)
+    assert r.status_code == 413, r.text
+    assert r.json()["code"] == "invalidBody" and "1000000 bytes" in r.json()["reason"]
+    container.settings.max_body_bytes = 1000
+    sent: list[int] = []
+
+    async def chunks():  # no Content-Length: refused once the stream passes the limit
+        for _ in range(100):
+            sent.append(1)
+            yield b" " * 600
+
+    r = await client.post(f"{ORDER_BASE}/productOrder", headers=headers, content=chunks())
+    assert r.status_code == 413 and len(sent) < 5
+    r = await client.patch(f"{ORDER_BASE}/productOrder/x", headers=headers, content=b" " * 1001)
+    assert r.status_code == 413
+    r = await client.get(f"{QUOTE_BASE}{COLLECTION}", headers=BUYER_A)
+    assert r.json() == []
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"X-API-Key": "wrong"}])
+async def test_unauthenticated_bodies_are_never_read(client: httpx.AsyncClient, headers: dict) -> None:
+    sent: list[int] = []
+
+    async def chunks():
+        for _ in range(50):
+            sent.append(1)
+            yield b"[" * 100_000
+
+    r = await client.post(f"{ORDER_BASE}/productOrder", content=chunks(),
+                          headers={**headers, "Content-Type": "application/json;charset=utf-8"})
+    assert r.status_code == 401
+    assert_mef_response(r, "productOrder", "/productOrder", "post")
+    assert len(sent) <= 1  # at most what the transport pre-fetched

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Header, Query, Request
 
 from counterpoint.bootstrap import Container
+from counterpoint.core.seller.model import Buyer
 from counterpoint.core.shared.errors import BadRequest, CoreError, ErrorKind, Unauthenticated
 
 if TYPE_CHECKING:
@@ -45,17 +46,14 @@ Services = Annotated[Container, Depends(container)]
 _CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
-async def resolve_caller(
-    request: Request,
-    c: Services,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    x_api_key: Annotated[str | None, Header(alias="X-API-Key", include_in_schema=False)] = None,
-    x_correlation_id: Annotated[str | None, Header(alias="X-Correlation-ID", include_in_schema=False)] = None,
-    buyer_id: Annotated[str | None, Query(alias="buyerId")] = None,
-    seller_id: Annotated[str | None, Query(alias="sellerId")] = None,
-) -> CallerInfo:
-    """Resolve the calling party from its credential (API key now; MEF 128 OAuth2 later)."""
-    key = x_api_key
+def authenticate(request: Request, c: Container) -> Buyer:
+    """The buyer the request's credential names, or 401. Remembered on the request (routes with a body
+    authenticate before reading it, see api/routing.py)."""
+    known: Buyer | None = getattr(request.state, "buyer", None)
+    if known is not None:
+        return known
+    key = request.headers.get("x-api-key")
+    authorization = request.headers.get("authorization")
     if key is None and authorization:
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() == "bearer" and value:
@@ -65,6 +63,19 @@ async def resolve_caller(
     buyer = c.profile.buyer_for_key(key)
     if buyer is None:
         raise InvalidCredentials("the credentials are not valid")
+    request.state.buyer = buyer
+    return buyer
+
+
+async def resolve_caller(
+    request: Request,
+    c: Services,
+    x_correlation_id: Annotated[str | None, Header(alias="X-Correlation-ID", include_in_schema=False)] = None,
+    buyer_id: Annotated[str | None, Query(alias="buyerId")] = None,
+    seller_id: Annotated[str | None, Query(alias="sellerId")] = None,
+) -> CallerInfo:
+    """Resolve the calling party from its credential (API key now; MEF 128 OAuth2 later)."""
+    buyer = authenticate(request, c)
     if buyer_id is not None and buyer_id != buyer.id:
         raise ForbiddenRequester(f"these credentials do not act for buyer {buyer_id}")
     if seller_id is not None and seller_id != c.profile.seller_id:

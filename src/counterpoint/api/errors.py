@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from counterpoint.api.limits import BodyTooLarge
 from counterpoint.api.responses import MefJSONResponse
 from counterpoint.core.shared.errors import CoreError, ErrorKind, Problem
 
@@ -178,6 +179,10 @@ def install(app: FastAPI) -> None:
         name = first["loc"][-1] if first["loc"] else "query"
         code = "missingQueryParameter" if first["type"] == "missing" else "invalidQuery"
         return MefJSONResponse(error_body(code, f"{name}: {first['msg']}"), status_code=400)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(_: Request, exc: BodyTooLarge) -> MefJSONResponse:
+        return MefJSONResponse(error_body("invalidBody", str(exc)), status_code=413)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> MefJSONResponse:

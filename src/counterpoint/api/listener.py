@@ -15,6 +15,7 @@ import logging
 from fastapi import APIRouter, Request, Response
 
 from counterpoint.api.deps import Services
+from counterpoint.api.limits import read_body
 from counterpoint.core.orchestration.services import record_observation
 from counterpoint.core.orchestration.supply import CallbackRejected, Source, SupplierError
 
@@ -47,7 +48,7 @@ async def supplier_callback(provider_id: str, token: str, path: str, request: Re
     if expected is None or not hmac.compare_digest(expected, token):
         return Response(status_code=404)
     adapter = c.suppliers.adapter(provider_id)
-    body = await request.body()
+    body = await read_body(request, c.settings.max_body_bytes)
     try:
         note = adapter.parse_callback("/" + path, {k.lower(): v for k, v in request.headers.items()}, body)
     except CallbackRejected as exc:

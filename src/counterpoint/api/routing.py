@@ -1,4 +1,7 @@
-"""The route class every MEF router uses: strict JSON decoding and no NUL characters anywhere.
+"""The route class every MEF router uses: bounded bodies, strict JSON decoding and no NUL characters anywhere.
+
+- A request with a body is authenticated before the body is read, then read within the size limit and
+  refused when nested deeper than the depth limit, before anything parses it (api/limits.py).
 
 - Bodies are decoded with orjson, which refuses what would break later (lone surrogates, NaN, infinities)
   as malformed JSON (400 invalidBody), and is faster than the standard library.
@@ -17,9 +20,12 @@ import orjson
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
+from counterpoint.api.deps import authenticate
+from counterpoint.api.limits import check_depth, read_body
 from counterpoint.core.shared.errors import BadRequest, Invalid, NotFound, Problem
 
 _NUL_ESCAPE = b"\\u0000"
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
 def nul_path(value: Any, path: str = "") -> str | None:
@@ -59,7 +65,13 @@ class MefRoute(APIRoute):
             if "\x00" in request.scope.get("path", ""):
                 raise NotFound("no resource has a NUL character in its identifier")
             mef = MefRequest(request.scope, request.receive)
-            body = await mef.body()
+            if request.method in _WITH_BODY:
+                c = request.app.state.container
+                authenticate(mef, c)  # a body is read for known callers only
+                body = await read_body(mef, c.settings.max_body_bytes)
+                check_depth(body, c.settings.max_json_depth)
+            else:
+                body = await mef.body()
             if _NUL_ESCAPE in body:
                 try:
                     path = nul_path(await mef.json())
