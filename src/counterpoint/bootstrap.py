@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from counterpoint.core.inventory.services import seed_existing
 from counterpoint.core.orchestration.services import Timing
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.clock import Clock
@@ -131,6 +132,8 @@ class Container:
 
     async def start(self) -> None:
         await migrate(self.engine)
+        if self.profile.inventory:  # the products the profile's Buyers already have (idempotent)
+            await seed_existing(self.uow(), self.profile, at=self.clock.now())
 
     async def close(self) -> None:
         if self._suppliers is not None:

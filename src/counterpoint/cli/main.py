@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -38,11 +39,12 @@ def serve(
     database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default: embedded SQLite)")] = None,
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     time_scale: Annotated[float | None, typer.Option(
-        help="run the Seller's clock this many times faster than real time (demo default 43200: a day "
-             "lasts 2 s; 1 = real time)")] = None,
+        help="run the Seller's clock this many times faster than real time, e.g. 43200: a profile day lasts "
+             "2 s (default: COUNTERPOINT_TIME_SCALE, else 1 = real time)")] = None,
     variables: Annotated[list[str] | None, typer.Option(
         "--set", metavar="NAME=VALUE",
         help="fill ${NAME} in the profile (repeatable), e.g. --set B_URL=http://127.0.0.1:8082")] = None,
+    access_log: Annotated[bool, typer.Option(help="log every request (method, path, status)")] = False,
 ) -> None:
     """Run a Seller: every Sonata and Cantata API of its profile, with its workers."""
     import uvicorn
@@ -50,31 +52,45 @@ def serve(
     from counterpoint.api.app import create_app
     from counterpoint.api.mounts import base_path
     from counterpoint.bootstrap import build
+    from counterpoint.cli.database import DatabaseInUse, describe, serving_lock
     from counterpoint.profiles.loader import ProfileError, load_profile
 
     settings = _settings(config, port, database_url)
-    scale = time_scale if time_scale is not None else (43200.0 if settings.mode == "demo" else 1.0)
-    settings = settings.model_copy(update={"host": host, "time_scale": scale})
+    updates: dict[str, object] = {"host": host}
+    if time_scale is not None:  # a fast clock only when asked: a buyer's "now + 20 days" must stay future
+        updates["time_scale"] = time_scale
+    settings = settings.model_copy(update=updates)
     try:
-        container = build(settings, profile=load_profile(settings.profile, _assignments(variables or [])))
+        profile = load_profile(settings.profile, _assignments(variables or []))
     except ProfileError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(str(exc), style="red", markup=False, highlight=False)
         raise typer.Exit(2) from exc
-    profile = container.profile
-    table = Table(title=f"counterpoint {__version__}: {profile.name} ({profile.seller_id})")
-    table.add_column("interface")
-    table.add_column("function")
-    table.add_column("base URL", overflow="fold")
-    from counterpoint.api.app import CHANNELS, MOUNTS
+    try:
+        lock = serving_lock(settings.database_url)
+    except DatabaseInUse as exc:
+        console.print(str(exc), style="red", markup=False, highlight=False)
+        raise typer.Exit(1) from exc
+    with lock:
+        container = build(settings, profile=profile)
+        table = Table(title=f"counterpoint {__version__}: {profile.name} ({profile.seller_id})")
+        table.add_column("interface")
+        table.add_column("function")
+        table.add_column("base URL", overflow="fold")
+        from counterpoint.api.app import CHANNELS, MOUNTS
 
-    for channel in CHANNELS:
-        for function in MOUNTS:
-            table.add_row(channel, function, settings.base_url + base_path(function, channel))
-    console.print(table)
-    console.print(f"database: {settings.database_url}    clock: x{settings.time_scale:g} real time")
-    console.print("buyers: " + ", ".join(b.id for b in profile.buyers) + "  (send 'Authorization: Bearer <key>')")
-    logging.basicConfig(level=settings.log_level)
-    uvicorn.run(create_app(container), host=host, port=settings.port, log_level="warning")
+        for channel in CHANNELS:
+            for function in MOUNTS:
+                table.add_row(channel, function, settings.base_url + base_path(function, channel))
+        console.print(table)
+        clock = "real time" if settings.time_scale == 1 else f"x{settings.time_scale:g} real time (fast)"
+        console.print(f"database: {describe(settings.database_url)}    clock: {clock}")
+        console.print("buyers: " + ", ".join(b.id for b in profile.buyers)
+                      + "  (send 'Authorization: Bearer <key>')")
+        if profile.inventory:
+            console.print(f"inventory: {len(profile.inventory)} existing products from the profile")
+        logging.basicConfig(level=settings.log_level)
+        uvicorn.run(create_app(container), host=host, port=settings.port,
+                    log_level="info" if access_log else "warning", access_log=access_log)
 
 
 def _assignments(pairs: list[str]) -> dict[str, str]:
@@ -116,70 +132,97 @@ def check_profile(path: Path) -> None:
     try:
         profile = load_profile(path)
     except ProfileError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        _fail(str(exc))
     console.print(f"[green]ok[/green] {profile.seller_id}: {len(profile.buyers)} buyers, "
                   f"{len(profile.addresses)} addresses, {len(profile.sites)} sites, "
                   f"{len(profile.offerings)} offerings, {len(profile.scenarios)} scenario rules")
 
 
 def _with_uow(database_url: str | None, work):  # type: ignore[no-untyped-def]
+    """Run `work(uow)` on the Seller's database; a missing or unreadable database stops with exit status 1."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from counterpoint.cli.database import NoDatabase, require_existing, unreadable
     from counterpoint.storage.db import create_engine
     from counterpoint.storage.uow import SqlUnitOfWork
 
     settings = _settings(None, None, database_url)
+    url = settings.database_url
+    try:
+        require_existing(url, default=database_url is None and "COUNTERPOINT_DATABASE_URL" not in os.environ)
+    except NoDatabase as exc:
+        _fail(str(exc))
 
     async def _go():  # type: ignore[no-untyped-def]
-        engine = create_engine(settings.database_url)
+        engine = create_engine(url)
         try:
             async with SqlUnitOfWork(engine) as uow:
                 return await work(uow)
         finally:
             await engine.dispose()
 
-    return asyncio.run(_go())
+    try:
+        return asyncio.run(_go())
+    except (SQLAlchemyError, OSError) as exc:
+        _fail(str(unreadable(url, exc)))
+
+
+def _fail(message: str) -> NoReturn:
+    console.print(message, style="red", markup=False, highlight=False)
+    raise typer.Exit(1)
+
+
+DatabaseUrl = Annotated[str | None, typer.Option(
+    help="the Seller's database (default: COUNTERPOINT_DATABASE_URL, else sqlite+aiosqlite:///counterpoint.db)")]
+Full = Annotated[bool, typer.Option(help="show whole ids (always when the output is not a terminal)")]
+
+
+def _short_ids(full: bool) -> bool:
+    return not full and console.is_terminal
 
 
 @app.command()
-def orders(database_url: Annotated[str | None, typer.Option()] = None,
-           limit: Annotated[int, typer.Option(help="how many, newest first")] = 50) -> None:
+def orders(database_url: DatabaseUrl = None,
+           limit: Annotated[int, typer.Option(help="how many, newest first")] = 50, full: Full = False) -> None:
     """List the product orders this Seller holds, with their items' states."""
     from counterpoint.cli.views import orders_table
 
-    console.print(_with_uow(database_url, lambda uow: orders_table(uow, limit=limit)))
+    short = _short_ids(full)
+    console.print(_with_uow(database_url, lambda uow: orders_table(uow, limit=limit, short_ids=short)))
 
 
 @app.command()
-def order(order_id: str, database_url: Annotated[str | None, typer.Option()] = None) -> None:
+def order(order_id: Annotated[str, typer.Argument(help="the order's id, or enough of its start to be unique")],
+          database_url: DatabaseUrl = None) -> None:
     """Show one order's lifecycle: states, items, milestones, charges and every notification sent."""
     from counterpoint.cli.views import order_view
 
     try:
         console.print(_with_uow(database_url, lambda uow: order_view(uow, order_id)))
     except LookupError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        _fail(str(exc.args[0]))
 
 
 @app.command()
-def quotes(database_url: Annotated[str | None, typer.Option()] = None,
-           limit: Annotated[int, typer.Option(help="how many, newest first")] = 50) -> None:
+def quotes(database_url: DatabaseUrl = None,
+           limit: Annotated[int, typer.Option(help="how many, newest first")] = 50, full: Full = False) -> None:
     """List the quotes this Seller holds, with their items' states."""
     from counterpoint.cli.views import quotes_table
 
-    console.print(_with_uow(database_url, lambda uow: quotes_table(uow, limit=limit)))
+    short = _short_ids(full)
+    console.print(_with_uow(database_url, lambda uow: quotes_table(uow, limit=limit, short_ids=short)))
 
 
 @app.command()
-def quote(quote_id: str, database_url: Annotated[str | None, typer.Option()] = None) -> None:
+def quote(quote_id: Annotated[str, typer.Argument(help="the quote's id, or enough of its start to be unique")],
+          database_url: DatabaseUrl = None) -> None:
     """Show one quote's lifecycle: states, items with prices and terms, and every notification sent."""
     from counterpoint.cli.views import quote_view
 
     try:
         console.print(_with_uow(database_url, lambda uow: quote_view(uow, quote_id)))
     except LookupError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        _fail(str(exc.args[0]))
 
 
 @app.command()

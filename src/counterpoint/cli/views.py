@@ -28,7 +28,29 @@ def styled(state: str) -> str:
     return f"[{_STATE_STYLE.get(state, 'white')}]{state}[/]"
 
 
-async def orders_table(uow: SqlUnitOfWork, *, limit: int = 50) -> Table:
+SHORT_ID = 8  # characters of an id shown in a terminal; `order` and `quote` accept any unique prefix
+
+
+def shown_id(value: str, short: bool) -> str:
+    return value[:SHORT_ID] if short else value
+
+
+async def resolve_id(uow: SqlUnitOfWork, table: Any, given: str, noun: str) -> str:
+    """The one id of `table` equal to `given` or starting with it; LookupError when none or several do."""
+    exact = (await uow.conn.execute(select(table.c.id).where(table.c.id == given))).scalar()
+    if exact is not None:
+        return str(exact)
+    found = (await uow.conn.execute(select(table.c.id).where(table.c.id.startswith(given, autoescape=True))
+                                    .order_by(table.c.id).limit(6))).scalars().all()
+    if not found or not given:
+        raise LookupError(f"no {noun} {given}")
+    if len(found) > 1:
+        listed = ", ".join(found[:5]) + (", ..." if len(found) > 5 else "")
+        raise LookupError(f"{given!r} is the start of several {noun}s ({listed}): give more of the id")
+    return str(found[0])
+
+
+async def orders_table(uow: SqlUnitOfWork, *, limit: int = 50, short_ids: bool = False) -> Table:
     table = Table(title="product orders (newest first)")
     for col in ("id", "buyer", "externalId", "state", "items", "ordered", "next step due"):
         table.add_column(col)
@@ -36,13 +58,14 @@ async def orders_table(uow: SqlUnitOfWork, *, limit: int = 50) -> Table:
                                    .limit(limit))).mappings().all()
     for r in rows:
         items = r["doc"]["productOrderItem"]
-        table.add_row(r["id"], r["buyer_id"], r["doc"].get("externalId", ""), styled(r["state"]),
+        table.add_row(shown_id(r["id"], short_ids), r["buyer_id"], r["doc"].get("externalId", ""), styled(r["state"]),
                       " ".join(styled(i["state"]) for i in items), r["doc"]["orderDate"],
                       r["due_at"].isoformat() if r["due_at"] else "-")
     return table
 
 
 async def order_view(uow: SqlUnitOfWork, order_id: str) -> Group:
+    order_id = await resolve_id(uow, product_order, order_id, "order")
     row = (await uow.conn.execute(select(product_order).where(product_order.c.id == order_id))).mappings().first()
     if row is None:
         raise LookupError(f"no order {order_id}")
@@ -145,7 +168,7 @@ def _price_text(item: dict[str, Any]) -> str:
     return ", ".join(out) or "-"
 
 
-async def quotes_table(uow: SqlUnitOfWork, *, limit: int = 50) -> Table:
+async def quotes_table(uow: SqlUnitOfWork, *, limit: int = 50, short_ids: bool = False) -> Table:
     table = Table(title="quotes (newest first)")
     for col in ("id", "buyer", "externalId", "level", "state", "items", "quoted", "valid until"):
         table.add_column(col)
@@ -153,7 +176,7 @@ async def quotes_table(uow: SqlUnitOfWork, *, limit: int = 50) -> Table:
                                    .limit(limit))).mappings().all()
     for r in rows:
         doc = r["doc"]
-        table.add_row(r["id"], r["buyer_id"], doc.get("externalId", ""), doc.get("quoteLevel") or
+        table.add_row(shown_id(r["id"], short_ids), r["buyer_id"], doc.get("externalId", ""), doc.get("quoteLevel") or
                       doc.get("buyerRequestedQuoteLevel", ""), styled(r["state"]),
                       " ".join(styled(i["state"]) for i in doc["quoteItem"]), doc["quoteDate"],
                       (doc.get("validFor") or {}).get("endDateTime", "-"))
@@ -161,6 +184,7 @@ async def quotes_table(uow: SqlUnitOfWork, *, limit: int = 50) -> Table:
 
 
 async def quote_view(uow: SqlUnitOfWork, quote_id: str) -> Group:
+    quote_id = await resolve_id(uow, quote_table, quote_id, "quote")
     row = (await uow.conn.execute(select(quote_table).where(quote_table.c.id == quote_id))).mappings().first()
     if row is None:
         raise LookupError(f"no quote {quote_id}")

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 import string
+import typing
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from counterpoint.core.orchestration import plan as o
 from counterpoint.core.orchestration import registry as r
 from counterpoint.core.orchestration.selection import Weights
 from counterpoint.core.seller import model as m
+from counterpoint.core.serviceability.countries import country_code, suggestions
 
 
 class _Strict(BaseModel):
@@ -35,17 +39,36 @@ class BuyerIn(_Strict):
         return self
 
 
+def _country(value: str) -> str:
+    code = country_code(value)
+    if code is None:
+        close = suggestions(value)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        raise ValueError(f"unknown country {value!r}{hint}: give an ISO 3166 code (HU, HUN) or name (Hungary)")
+    return code
+
+
+Country = Annotated[str, AfterValidator(_country)]
+
+
 class AddressIn(_Strict):
+    """A known address in MEF FieldedAddress terms; its country by ISO 3166 code or name, kept as alpha-2."""
+
     id: str
     area: str | None = None
     streetNr: str | None = None
+    streetNrSuffix: str | None = None
+    streetNrLast: str | None = None
+    streetNrLastSuffix: str | None = None
     streetName: str | None = None
     streetType: str | None = None
+    streetSuffix: str | None = None
     locality: str | None = None
     city: str
     stateOrProvince: str | None = None
     postcode: str | None = None
-    country: str
+    postcodeExtension: str | None = None
+    country: Country
 
 
 class SiteIn(_Strict):
@@ -60,7 +83,7 @@ class SiteIn(_Strict):
 
 class AreaIn(_Strict):
     id: str
-    countries: list[str] = []
+    countries: list[Country] = []
     cities: list[str] = []
     postcodePrefixes: list[str] = []
 
@@ -95,7 +118,7 @@ class MatchIn(_Strict):
     offering: str | None = None
     address: str | None = None
     city: str | None = None
-    country: str | None = None
+    country: Country | None = None
     buyer: str | None = None
     externalIdPrefix: str | None = None
     minBandwidthMbps: int | None = None
@@ -126,7 +149,7 @@ class ScenarioIn(_Strict):
 class CapabilityIn(_Strict):
     offering: str
     spec: str
-    countries: list[str] = []
+    countries: list[Country] = []
     cities: list[str] = []
     maxBandwidthMbps: int = Field(default=10_000, gt=0)
     leadTimeDays: int = Field(default=20, ge=0)
@@ -209,6 +232,53 @@ class OrchestrationIn(_Strict):
     offerings: list[CompositeOfferingIn] = []
 
 
+class PlaceIn(_Strict):
+    """Where an existing product is installed: a known address or site of the profile, or a MEF place as is."""
+
+    address: str | None = None
+    site: str | None = None
+    role: str = "INSTALL_LOCATION"
+    value: dict[str, Any] | None = None  # a RelatedPlaceRefOrValue written out (e.g. a FieldedAddress)
+
+    @model_validator(mode="after")
+    def _one(self) -> PlaceIn:
+        if sum(x is not None for x in (self.address, self.site, self.value)) != 1:
+            raise ValueError("a place gives exactly one of address, site or value")
+        return self
+
+    def to_mef(self) -> dict[str, Any]:
+        if self.address is not None:
+            return {"@type": "GeographicAddressRef", "id": self.address, "role": self.role}
+        if self.site is not None:
+            return {"@type": "GeographicSiteRef", "id": self.site, "role": self.role}
+        return {"role": self.role, **(self.value or {})}
+
+
+class ExistingProductIn(_Strict):
+    """A product a Buyer already has (MEF 116), seeded into the inventory when the Seller starts."""
+
+    id: str = Field(min_length=1, max_length=128)
+    buyer: str
+    offering: str
+    spec: str | None = None  # default: the offering's
+    configuration: dict[str, Any] = {}
+    places: list[PlaceIn] = []
+    status: Literal["active", "suspended", "pendingActive", "active.pendingChange", "pendingTerminate",
+                    "suspendedPendingTerminate", "terminated", "cancelled"] = "active"
+    startDate: datetime | date | None = None
+    interface: Literal["sonata", "cantata"] = "sonata"
+    externalId: str | None = None
+    billingAccount: str | None = None
+
+    def start(self) -> datetime | None:
+        when = self.startDate
+        if when is None:
+            return None
+        if not isinstance(when, datetime):
+            when = datetime(when.year, when.month, when.day, tzinfo=UTC)
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 class ProfileIn(_Strict):
     seller: dict[str, str]
     validation: Literal["strict", "lenient"] = "strict"
@@ -224,6 +294,7 @@ class ProfileIn(_Strict):
     scenarios: list[ScenarioIn] = []
     providers: list[ProviderIn] = []
     orchestration: OrchestrationIn | None = None
+    inventory: list[ExistingProductIn] = []
 
     @model_validator(mode="after")
     def _references(self) -> ProfileIn:
@@ -251,9 +322,46 @@ class ProfileIn(_Strict):
                          for c in self.orchestration.offerings for s in c.segments if s.spec not in specs]
         ids = [p.id for p in self.providers]
         problems += [f"provider {i} is listed twice" for i in sorted(set(ids)) if ids.count(i) > 1]
+        problems += self._inventory_problems(buyers, addresses)
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _inventory_problems(self, buyers: set[str], addresses: set[str]) -> list[str]:
+        by_id = {o.id: o for o in self.offerings}
+        sites = {s.id for s in self.sites}
+        problems: list[str] = []
+        ids = [p.id for p in self.inventory]
+        problems += [f"inventory: product {i} is listed twice" for i in sorted(set(ids)) if ids.count(i) > 1]
+        for p in self.inventory:
+            if p.buyer not in buyers:
+                problems.append(f"inventory product {p.id}: unknown buyer {p.buyer}")
+            offering = by_id.get(p.offering)
+            if offering is None:
+                problems.append(f"inventory product {p.id}: unknown offering {p.offering}")
+            elif p.spec and p.spec != offering.spec:
+                problems.append(f"inventory product {p.id}: spec {p.spec} is not offering {p.offering}'s "
+                                f"({offering.spec})")
+            at = p.configuration.get("@type")
+            if at and offering is not None and at != (p.spec or offering.spec):
+                problems.append(f"inventory product {p.id}: configuration @type {at} is not the product's spec")
+            problems += [f"inventory product {p.id}: unknown address {pl.address}" for pl in p.places
+                         if pl.address is not None and pl.address not in addresses]
+            problems += [f"inventory product {p.id}: unknown site {pl.site}" for pl in p.places
+                         if pl.site is not None and pl.site not in sites]
+        return problems
+
+    def _inventory(self) -> tuple[m.ExistingProduct, ...]:
+        specs = {o.id: o.spec for o in self.offerings}
+        out = []
+        for p in self.inventory:
+            spec = p.spec or specs[p.offering]
+            out.append(m.ExistingProduct(
+                id=p.id, buyer_id=p.buyer, offering_id=p.offering, spec_urn=spec,
+                configuration={"@type": spec, **p.configuration}, places=tuple(pl.to_mef() for pl in p.places),
+                start_date=p.start(), status=p.status, channel=p.interface, external_id=p.externalId,
+                billing_account_id=p.billingAccount))
+        return tuple(out)
 
     def _orchestration(self) -> o.Orchestration | None:
         if self.orchestration is None and not self.providers:
@@ -316,6 +424,7 @@ class ProfileIn(_Strict):
                 cancellation_rejected=s.rejectCancellation)
                 for s in self.scenarios),
             orchestration=self._orchestration(),
+            inventory=self._inventory(),
         )
 
 
@@ -330,7 +439,7 @@ def load_profile(path: Path, variables: dict[str, str] | None = None) -> m.Selle
     """Read a profile; `${NAME}` in its text is replaced from `variables` (e.g. partners' URLs in a demo).
 
     With `variables` given (even empty), a placeholder left unfilled is an error naming it; without, the text
-    is read as it is.
+    is read as it is. Every problem is reported as `file:line: what`, list positions counted from 1.
     """
     try:
         text = Path(path).read_text()
@@ -343,8 +452,96 @@ def load_profile(path: Path, variables: dict[str, str] | None = None) -> m.Selle
     except OSError as exc:
         raise ProfileError(f"cannot read profile {path}: {exc}") from exc
     except yaml.YAMLError as exc:
-        raise ProfileError(f"profile {path} is not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        what = getattr(exc, "problem", None) or str(exc)
+        raise ProfileError(f"profile {path} is not valid YAML:\n  {where}: {what}") from exc
     try:
         return ProfileIn.model_validate(raw).to_core()
+    except ValidationError as exc:
+        lines = _explain(exc, path, text)
+        raise ProfileError(f"profile {path} is invalid:\n  " + "\n  ".join(lines)) from exc
     except ValueError as exc:
         raise ProfileError(f"profile {path} is invalid: {exc}") from exc
+
+
+def _explain(exc: ValidationError, path: Path, text: str) -> list[str]:
+    """Each validation error as `file:line: where: what`, in words rather than pydantic's."""
+    try:
+        root: yaml.Node | None = yaml.compose(text)
+    except yaml.YAMLError:
+        root = None
+    out: list[tuple[int, str]] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        line, found = _locate(root, loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            allowed = _keys_at(loc[:-1])
+            close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+            what = f"unknown key {key}" + (f" (did you mean {close[0]}?)" if close else "")
+            where = found[:-1]
+        elif kind == "missing":
+            what = f"{loc[-1]} is required"
+            where = found
+        else:
+            what = str(err["msg"]).removeprefix("Value error, ")
+            where = found
+        label = _path_text(where)
+        message = f"{path}{f':{line}' if line else ''}: {label + ': ' if label else ''}{what}"
+        if (line or 0, message) not in out:
+            out.append((line or 0, message))
+    return [message for _, message in sorted(out, key=lambda x: x[0])]
+
+
+def _path_text(loc: tuple[str | int, ...]) -> str:
+    """`buyers #2 / apiKey`: list positions counted from 1, as a person counts them."""
+    return " / ".join(f"#{p + 1}" if isinstance(p, int) else p for p in loc).replace(" / #", " #")
+
+
+def _locate(root: yaml.Node | None, loc: tuple[str | int, ...]) -> tuple[int | None, tuple[str | int, ...]]:
+    """The line (from 1) of the deepest node of `loc` in the YAML, and the part of `loc` found there."""
+    node, line = root, (root.start_mark.line + 1 if root is not None else None)
+    found: list[str | int] = []
+    for part in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            pair = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part),
+                        None)
+            if pair is None:
+                break
+            line, node = pair[0].start_mark.line + 1, pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+        found.append(part)
+    return line, tuple(found)
+
+
+def _keys_at(loc: tuple[str | int, ...]) -> set[str]:
+    """The keys the profile allows at `loc` (the fields of the model found there), for "did you mean"."""
+    model: Any = ProfileIn
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return set()
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part or n == part), None)
+        if field is None:
+            return set()
+        model = _inner_model(field.annotation)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return {f.alias or n for n, f in model.model_fields.items()}
+    return set()
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The model inside `list[X]`, `X | None`, `dict[str, X]` (else the annotation)."""
+    for _ in range(4):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel) or not args:
+            return annotation
+        annotation = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), args[-1])
+    return annotation

@@ -13,6 +13,7 @@ from counterpoint.core.shared.ids import new_id
 
 if TYPE_CHECKING:
     from counterpoint.core.ports import UnitOfWork
+    from counterpoint.core.seller.model import SellerProfile
 
 # Fields of an order item's product that the delivered product keeps.
 _CARRIED = ("productOffering", "productConfiguration", "productRelationship")
@@ -91,6 +92,44 @@ async def apply_order_item(uow: UnitOfWork, *, buyer_id: str, seller_id: str, ch
         raise ValueError(f"unknown action {action}")
     await uow.products.save(product)
     return product_id
+
+
+async def seed_existing(uow: UnitOfWork, profile: SellerProfile, *, at: datetime) -> list[str]:
+    """Add the products the profile says its Buyers already have; ids of those added this time.
+
+    Idempotent: a product whose id is already stored is left as it is (the Buyer may have modified or
+    deleted it since; the database, not the profile, then holds its truth).
+    """
+    added: list[str] = []
+    async with uow:
+        for p in profile.inventory:
+            try:
+                await uow.products.get_unscoped(p.id)
+                continue
+            except NotFound:
+                pass
+            start = p.start_date or at
+            status = ProductStatus(p.status)
+            doc: dict[str, Any] = {
+                "id": p.id, "status": status.value, "startDate": iso(start), "lastUpdateDate": iso(start),
+                "productOffering": {"id": p.offering_id}, "productSpecification": {"id": p.spec_urn},
+                "productConfiguration": copy.deepcopy(p.configuration), "productOrderItem": [],
+                "statusChange": [{"status": status.value, "changeDate": iso(start),
+                                  "changeReason": "existing product, from the Seller's profile"}]}
+            if sites := _sites(list(p.places)):
+                doc["relatedSite"] = sites
+            if p.external_id:
+                doc["externalId"] = p.external_id
+            if p.billing_account_id:
+                doc["billingAccount"] = {"id": p.billing_account_id}
+            if status is ProductStatus.TERMINATED:
+                doc["terminationDate"] = iso(start)
+            await uow.products.add(Product(
+                id=p.id, buyer_id=p.buyer_id, seller_id=profile.seller_id, channel=p.channel, created_at=start,
+                updated_at=start, status=status, doc=doc, places=copy.deepcopy(list(p.places))))
+            added.append(p.id)
+        await uow.commit()
+    return added
 
 
 async def get_product(uow: UnitOfWork, *, buyer_id: str, product_id: str) -> Product:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from counterpoint.core.serviceability.countries import country_code
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -37,7 +39,8 @@ class Capability:
 
     def covers(self, *, country: str | None, city: str | None, bandwidth_mbps: int | None) -> bool:
         # a segment with no place (a core link between places) is not bound to any country or city
-        if country is not None and self.countries and country.upper() not in {c.upper() for c in self.countries}:
+        if country is not None and self.countries and (country_code(country) or country.upper()) not in {
+                country_code(c) or c.upper() for c in self.countries}:
             return False
         if city is not None and self.cities and city.casefold() not in {c.casefold() for c in self.cities}:
             return False

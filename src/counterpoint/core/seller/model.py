@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -149,6 +150,24 @@ class Scenario:
 
 
 @dataclass(frozen=True, slots=True)
+class ExistingProduct:
+    """A product the Buyer already has when the Seller starts (the profile's `inventory`), so modify and
+    delete orders and change quotes and POQs can be tried against known products."""
+
+    id: str
+    buyer_id: str
+    offering_id: str
+    spec_urn: str
+    configuration: dict[str, Any]  # MEF productConfiguration; its @type is spec_urn
+    places: tuple[dict[str, Any], ...]  # as an order item would give them (GeographicAddressRef, ...)
+    start_date: datetime | None = None  # None: when it is first seeded
+    status: str = "active"  # MEF 116 product status
+    channel: str = "sonata"  # the interface it is visible on
+    external_id: str | None = None
+    billing_account_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SellerProfile:
     seller_id: str
     name: str
@@ -164,6 +183,7 @@ class SellerProfile:
     quote_validity_days: int = 30
     quote_terms_months: tuple[int, ...] = (12, 24, 36)  # contract terms offered, ascending
     orchestration: Orchestration | None = None  # what we buy from whom, when we are also a Buyer
+    inventory: tuple[ExistingProduct, ...] = ()  # products the Buyers already have, seeded on start
 
     def buyer_for_key(self, api_key: str) -> Buyer | None:
         return next((b for b in self.buyers if b.accepts(api_key)), None)

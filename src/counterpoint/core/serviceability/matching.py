@@ -3,7 +3,7 @@
 Pure functions over plain dicts. A submitted address is either fielded (`streetNr`, `streetName`, ...) or
 formatted (`addrLine1`, `addrLine2`, ...); both are reduced to the same comparable parts. The score is a
 weighted agreement of street, street number, postcode and city; the country must agree (an ISO code and a
-country name count as the same country).
+country name count as the same country, every ISO 3166 country).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from counterpoint.core.seller.model import KnownAddress
+from counterpoint.core.serviceability.countries import country_code
 
 # Abbreviations expanded token by token, so "Raffles Pl." and "Raffles Place" compare equal.
 ABBREVIATIONS: dict[str, str] = {
@@ -51,53 +52,6 @@ ABBREVIATIONS: dict[str, str] = {
     "ul": "ulica",
 }
 
-# Country names a Buyer may write instead of the ISO 3166 alpha-2 code the Seller stores.
-COUNTRY_NAMES: dict[str, str] = {
-    "singapore": "sg",
-    "indonesia": "id",
-    "malaysia": "my",
-    "thailand": "th",
-    "philippines": "ph",
-    "vietnam": "vn",
-    "viet nam": "vn",
-    "australia": "au",
-    "new zealand": "nz",
-    "japan": "jp",
-    "china": "cn",
-    "hong kong": "hk",
-    "india": "in",
-    "korea": "kr",
-    "south korea": "kr",
-    "taiwan": "tw",
-    "united states": "us",
-    "united states of america": "us",
-    "usa": "us",
-    "canada": "ca",
-    "mexico": "mx",
-    "brazil": "br",
-    "united kingdom": "gb",
-    "uk": "gb",
-    "great britain": "gb",
-    "ireland": "ie",
-    "france": "fr",
-    "germany": "de",
-    "deutschland": "de",
-    "netherlands": "nl",
-    "belgium": "be",
-    "spain": "es",
-    "portugal": "pt",
-    "italy": "it",
-    "switzerland": "ch",
-    "austria": "at",
-    "poland": "pl",
-    "sweden": "se",
-    "norway": "no",
-    "denmark": "dk",
-    "finland": "fi",
-    "south africa": "za",
-    "united arab emirates": "ae",
-}
-
 BEST_MATCH_SCORE = 0.85  # at or above (with street number agreeing): the Seller is confident
 ALTERNATE_SCORE = 0.55  # at or above: worth proposing as an alternate
 TOO_MANY = 10  # more candidates than this: the Buyer must narrow the address (MEF 121 tooManyRecords)
@@ -125,8 +79,9 @@ def normalise_postcode(text: str | None) -> str:
 
 
 def normalise_country(text: str | None) -> str:
-    folded = _fold(text or "")
-    return COUNTRY_NAMES.get(folded, folded)
+    """The ISO 3166 alpha-2 code (lower case) of a country given by code or name; else the text folded."""
+    code = country_code(text)
+    return code.lower() if code else _fold(text or "")
 
 
 def same_country(a: str | None, b: str | None) -> bool:
