@@ -12,7 +12,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from counterpoint.core.inventory.services import seed_existing
-from counterpoint.core.orchestration.services import Timing
+from counterpoint.core.orchestration.ports import Timing
+from counterpoint.core.orchestration.supply_chain import Orchestrator
+from counterpoint.core.ports import NO_SUPPLY, SupplyChain
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.validation import ProductSchemas
@@ -72,6 +74,12 @@ class Container:
                       recovery_grace_s=s.command_recovery_grace_s * k,
                       retry_backoff_s=s.supplier_retry_backoff_s * k, max_retry_backoff_s=120.0 * k,
                       test_retry_s=60.0 * k)
+
+    @property
+    def supply_chain(self) -> SupplyChain:
+        """What the Seller's POQs, quotes and orders ask for items built from segments: the orchestrator when the
+        profile declares one, else nothing."""
+        return Orchestrator() if self.profile.orchestration is not None else NO_SUPPLY
 
     @property
     def suppliers(self) -> Any:

@@ -12,9 +12,9 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from counterpoint.core.orchestration.changes import find_base
 from counterpoint.core.orchestration.model import CommandState, CompositeState
-from counterpoint.core.orchestration.services import Timing
+from counterpoint.core.orchestration.modify import find_base
+from counterpoint.core.orchestration.ports import Timing
 from counterpoint.core.orchestration.supply import SegmentState
 from counterpoint.core.shared.ids import ExternalRef
 from counterpoint.workers.fulfilment import FulfilmentWorker

@@ -14,9 +14,12 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from counterpoint.core.orchestration.commands import run_command
 from counterpoint.core.orchestration.model import CommandState, CompositeState
+from counterpoint.core.orchestration.observations import record_observation
 from counterpoint.core.orchestration.plan import CompositeOffering, Orchestration, SegmentTemplate
-from counterpoint.core.orchestration.services import Timing, record_observation, run_command, tick_composite
+from counterpoint.core.orchestration.polling import tick_composite
+from counterpoint.core.orchestration.ports import Timing
 from counterpoint.core.orchestration.supply import Observation, SegmentState, Source
 from counterpoint.core.seller.model import ACCESS_ELINE
 from counterpoint.core.shared.clock import ManualClock

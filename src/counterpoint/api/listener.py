@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, Response
 
 from counterpoint.api.deps import Services
 from counterpoint.api.limits import read_body
-from counterpoint.core.orchestration.services import record_observation
+from counterpoint.core.orchestration.observations import record_observation
 from counterpoint.core.orchestration.supply import CallbackRejected, Source, SupplierError
 
 log = logging.getLogger("counterpoint.listener")

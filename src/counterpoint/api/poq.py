@@ -51,6 +51,7 @@ def make_router(channel: str) -> APIRouter:
             channel=caller.channel,
             request=request,
             href_base=href_base(c),
+            supply_chain=c.supply_chain,
         )
         return MefJSONResponse(poq.doc, status_code=201)
 

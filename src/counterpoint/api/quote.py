@@ -37,7 +37,8 @@ def make_router(channel: str) -> APIRouter:
         request = quote.model_dump(mode="json", by_alias=True, exclude_unset=True)
         created = await quoting.create_quote(caller_uow(c, caller), c.clock, c.profile, c.schemas,
                                              buyer_id=caller.party_id, seller_id=caller.seller_id,
-                                             channel=caller.channel, request=request, href_base=href_base(c))
+                                             channel=caller.channel, request=request, href_base=href_base(c),
+                                             supply_chain=c.supply_chain)
         return MefJSONResponse(created.doc, status_code=201)
 
     @router.get("/quote", operation_id="listQuote", responses=MEF_ERRORS, response_class=MefJSONResponse)

@@ -22,10 +22,13 @@ class FulfilmentWorker(DueWorker):
     def steps(self) -> list[tuple[type, Step]]:
         c = self.c
         return [
-            (SqlCancelRequests, lambda tid: fulfilment.assess_task(c.uow(), c.clock, c.profile, "cancel", tid)),
+            (SqlCancelRequests, lambda tid: fulfilment.assess_task(c.uow(), c.clock, c.profile, "cancel", tid,
+                                                                         supply_chain=c.supply_chain)),
             (SqlDeliveryDateRequests,
-             lambda tid: fulfilment.assess_task(c.uow(), c.clock, c.profile, "modifyDate", tid)),
+             lambda tid: fulfilment.assess_task(c.uow(), c.clock, c.profile, "modifyDate", tid,
+                                                   supply_chain=c.supply_chain)),
             (SqlCharges, lambda cid: fulfilment.expire_charge(c.uow(), c.clock, cid)),
             (SqlProductOrders,
-             lambda oid: fulfilment.advance_order(c.uow(), c.clock, c.profile, oid, self.href_base)),
+             lambda oid: fulfilment.advance_order(c.uow(), c.clock, c.profile, oid, self.href_base,
+                                                  supply_chain=c.supply_chain)),
         ]

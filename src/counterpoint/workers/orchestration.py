@@ -8,9 +8,10 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from counterpoint.core.orchestration import enquiry_services
-from counterpoint.core.orchestration import services as orchestration
+from counterpoint.core.orchestration.commands import run_command
+from counterpoint.core.orchestration.enquiry_asking import advance_enquiry
 from counterpoint.core.orchestration.model import OutboundCommand
+from counterpoint.core.orchestration.polling import tick_composite
 from counterpoint.core.orchestration.supply import SupplierError
 from counterpoint.storage.enquiry import SqlSupplyEnquiries
 from counterpoint.storage.orchestration import SqlCompositeOrders, SqlOutboundCommands
@@ -28,11 +29,11 @@ class OrchestrationWorker(DueWorker):
         after_claim = chaos_exit(c.settings.chaos_exit_after_command_claim)
         return [
             # supply enquiries of composite POQs, quotes and orders on quotes: they may release commands below
-            (SqlSupplyEnquiries, lambda eid: enquiry_services.advance_enquiry(
+            (SqlSupplyEnquiries, lambda eid: advance_enquiry(
                 c.uow, c.clock, c.profile, c.suppliers, eid, timing=c.timing)),
-            (SqlOutboundCommands, lambda cid: orchestration.run_command(
+            (SqlOutboundCommands, lambda cid: run_command(
                 c.uow, c.clock, c.profile, c.suppliers, cid, timing=c.timing, after_claim=after_claim)),
-            (SqlCompositeOrders, lambda oid: orchestration.tick_composite(
+            (SqlCompositeOrders, lambda oid: tick_composite(
                 c.uow, c.clock, c.profile, c.suppliers, c.activation_tester(), oid, timing=c.timing)),
         ]
 

@@ -18,7 +18,7 @@ class QuoteWorker(DueWorker):
 
     def steps(self) -> list[tuple[type, Step]]:
         return [(SqlQuotes, lambda quote_id: services.advance_quote(self.c.uow(), self.c.clock, self.c.profile,
-                                                                    quote_id))]
+                                                                    quote_id, supply_chain=self.c.supply_chain))]
 
 
 def loop(c: Container) -> Loop:

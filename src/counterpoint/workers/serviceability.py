@@ -17,7 +17,8 @@ class ServiceabilityWorker(DueWorker):
     name = "serviceability"
 
     def steps(self) -> list[tuple[type, Step]]:
-        return [(SqlPoqs, lambda poq_id: services.advance_poq(self.c.uow(), self.c.clock, self.c.profile, poq_id))]
+        return [(SqlPoqs, lambda poq_id: services.advance_poq(self.c.uow(), self.c.clock, self.c.profile, poq_id,
+                                                                      supply_chain=self.c.supply_chain))]
 
 
 def loop(c: Container) -> Loop:

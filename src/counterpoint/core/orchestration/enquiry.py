@@ -81,7 +81,7 @@ class SupplyAsk:
     item_id: str | None = None  # its item
     poq_ref: ExternalRef | None = None  # a supplier POQ item this quote request names
     poq_item_id: str | None = None
-    answer: dict[str, Any] = field(default_factory=dict)  # the last answer, neutral (see enquiry_services)
+    answer: dict[str, Any] = field(default_factory=dict)  # the last answer, neutral (see enquiry_asking)
     quoted: dict[str, Any] = field(default_factory=dict)  # CONFIRM: the quote we priced on, as stored then
     seen: list[str] = field(default_factory=list)  # the supplier's state words, in the order we saw them
     attempts: int = 0

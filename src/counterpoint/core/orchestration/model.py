@@ -18,7 +18,7 @@ from typing import Any
 from counterpoint.core.orchestration.supply import RANK, TERMINAL, SegmentState
 from counterpoint.core.shared.aggregate import Aggregate
 from counterpoint.core.shared.errors import TransitionNotAllowed
-from counterpoint.core.shared.ids import ExternalRef
+from counterpoint.core.shared.ids import ExternalRef, new_id
 from counterpoint.core.shared.times import iso, parse_aware
 
 
@@ -46,6 +46,9 @@ ALLOWED: dict[CompositeState, frozenset[CompositeState]] = {
     C.FAILED: frozenset(),
 }
 COMPOSITE_TERMINAL = frozenset({C.ACTIVE, C.CANCELLED, C.FAILED})
+
+PLACE_ORDER = "placeOrder"  # the actions of an outbound command
+CANCEL_ORDER = "cancelOrder"
 
 
 def idempotency_key(supplier: str, composite_id: str, segment_id: str, action: str, version: int) -> str:
@@ -128,7 +131,7 @@ class CompositeOrder(Aggregate):
     test: dict[str, Any] | None = None  # the last activation test report
     product_id: str | None = None  # the customer's product in our inventory, for modify/delete/cancel
     offering_id: str | None = None  # our composite offering it delivers (a modify item may not name it)
-    cancellation: dict[str, Any] | None = None  # the customer's cancellation being assessed (see changes.py)
+    cancellation: dict[str, Any] | None = None  # the customer's cancellation being assessed (see cancellation.py)
     timeline: list[dict[str, Any]] = field(default_factory=list)  # our own record, shown in views
     due_at: datetime | None = None  # when the orchestrator should look at it again
 
@@ -189,3 +192,12 @@ class OutboundCommand(Aggregate):
                              **({"note": note[:500]} if note else {})})
         self.state = target
         self.updated_at = at
+
+
+def new_command(composite: CompositeOrder, segment: Segment, action: str, key: str, payload: dict[str, Any],
+                now: datetime) -> OutboundCommand:
+    return OutboundCommand(
+        id=new_id(), buyer_id=composite.buyer_id, seller_id=composite.seller_id, channel=composite.channel,
+        created_at=now, updated_at=now, provider_id=segment.provider_id, composite_id=composite.id,
+        segment_id=segment.id, action=action, idempotency_key=key, payload=payload,
+        correlation_id=composite.correlation_id, due_at=now)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from counterpoint.core.inventory.services import apply_order_item
 from counterpoint.core.ordering.model import (
@@ -24,16 +23,13 @@ from counterpoint.core.ordering.model import (
     parse_time,
 )
 from counterpoint.core.ordering.services import new_charge, scenario_context, settle_charge
+from counterpoint.core.ports import NO_SUPPLY, SupplyChain, SupplyRefused, UnitOfWork
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.clock import Clock
 
-if TYPE_CHECKING:
-    from counterpoint.core.ports import UnitOfWork
-
-
 
 async def _apply(uow: UnitOfWork, profile: SellerProfile, order: ProductOrder, step: Step, now: datetime,
-                 api_base: str) -> None:
+                 api_base: str, supply_chain: SupplyChain) -> None:
     at = step.at if step.at <= now else now
     iid = step.item_id
     state = order.item_state(iid)
@@ -53,7 +49,7 @@ async def _apply(uow: UnitOfWork, profile: SellerProfile, order: ProductOrder, s
         order.move_to(OrderState.REJECTED, at=at, reason=reason)
         order.plan.clear()
     elif step.kind == "orchestrate" and state is ItemState.IN_PROGRESS:
-        await _orchestrate(uow, profile, order, iid, at)
+        await _orchestrate(uow, supply_chain, profile, order, iid, at)
     elif step.kind == "hold" and state is ItemState.IN_PROGRESS:
         due = at + timedelta(days=profile.lead_times.charge_response_days)
         charge = new_charge(order, iid, step.detail, at=at, due=due, api_base=api_base)
@@ -90,46 +86,23 @@ async def _apply(uow: UnitOfWork, profile: SellerProfile, order: ProductOrder, s
         order.settle_if_done(at=at)
 
 
-async def _orchestrate(uow: UnitOfWork, profile: SellerProfile, order: ProductOrder, iid: str,
-                       at: datetime) -> None:
-    """Hand an item built from segments to the orchestrator, in the same transaction as its start."""
-    from counterpoint.core.orchestration.changes import ChangeRefused, start_modify
-    from counterpoint.core.orchestration.selection import NoSupplier
-    from counterpoint.core.orchestration.services import is_composite, start_composite
-    from counterpoint.core.ordering.services import bandwidth_mbps
-
-    item = order.item(iid)
-    product = item.get("product") or {}
-    correlation = await uow.product_orders.correlation_of(order.id) or order.id
-    mbps = bandwidth_mbps(product.get("productConfiguration"))
+async def _orchestrate(uow: UnitOfWork, supply_chain: SupplyChain, profile: SellerProfile, order: ProductOrder,
+                       iid: str, at: datetime) -> None:
+    """Hand an item built from segments to the supply chain, in the same transaction as its start."""
     try:
-        if item.get("action") == "modify":  # a change to a service built from segments
-            composite, commands = await start_modify(uow, profile, order=order, item=item,
-                                                     correlation_id=correlation, now=at, bandwidth_mbps=mbps)
-        else:
-            offering = is_composite(profile, (product.get("productOffering") or {}).get("id"))
-            assert offering is not None
-            composite, commands = start_composite(profile, offering, order=order, item=item,
-                                                  correlation_id=correlation, now=at, bandwidth_mbps=mbps)
-    except (NoSupplier, ChangeRefused) as exc:
+        expected = await supply_chain.start_item(uow, profile, order, order.item(iid), now=at)
+    except SupplyRefused as exc:
         reason = str(exc)
         order.move_item(iid, ItemState.FAILED, at=at, reason=reason)
         order.item(iid)["terminationError"] = [{"code": "otherIssue", "value": reason[:255]}]
         order.settle_if_done(at=at)
         return
-    if item.get("action", "add") == "add":  # the supplier quotes behind the quote it accepts, if any
-        from counterpoint.core.orchestration.enquiry_services import apply_quoted_supply
-
-        await apply_quoted_supply(uow, profile, order, item, composite, commands, now=at)
-    await uow.composites.add(composite)
-    for command in commands:
-        await uow.commands.add(command)
-    if composite.expected_completion is not None:
-        order.set_expected_completion(iid, composite.expected_completion, at=at)
+    if expected is not None:
+        order.set_expected_completion(iid, expected, at=at)
 
 
 async def advance_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, order_id: str,
-                        href_base: Callable[[str], str]) -> int:
+                        href_base: Callable[[str], str], *, supply_chain: SupplyChain = NO_SUPPLY) -> int:
     """Apply every step of one order that is due now; returns how many were applied."""
     now = clock.now()
     applied = 0
@@ -138,7 +111,7 @@ async def advance_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, o
         api_base = href_base(order.channel)
         while order.plan and order.state not in ORDER_WAITING and order.plan[0].at <= now:
             step = order.plan.pop(0)
-            await _apply(uow, profile, order, step, now, api_base)
+            await _apply(uow, profile, order, step, now, api_base, supply_chain)
             order.plan.sort(key=lambda s: s.at)
             applied += 1
         if applied:
@@ -147,7 +120,8 @@ async def advance_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, o
     return applied
 
 
-async def assess_task(uow: UnitOfWork, clock: Clock, profile: SellerProfile, kind: str, task_id: str) -> None:
+async def assess_task(uow: UnitOfWork, clock: Clock, profile: SellerProfile, kind: str, task_id: str, *,
+                      supply_chain: SupplyChain = NO_SUPPLY) -> None:
     """Decide a cancellation or delivery-date request and apply the outcome to its order."""
     now = clock.now()
     async with uow:
@@ -162,10 +136,8 @@ async def assess_task(uow: UnitOfWork, clock: Clock, profile: SellerProfile, kin
                 scenario_context(profile, order.buyer_id, order.doc, item)) if r.cancellation_rejected), None)
             # --- items built from segments: every provider is asked before the customer has an answer ---
             supply = None
-            if not refusal and profile.orchestration is not None:
-                from counterpoint.core.orchestration import changes
-
-                supply = await changes.assess_cancellation(uow, profile, order, task, now=now)
+            if not refusal:
+                supply = await supply_chain.assess_cancellation(uow, profile, order, task, now=now)
                 if supply is not None and supply.pending:
                     task.due_at = None  # the orchestrator wakes the task when the providers have answered
                     await repo.save(task)
@@ -194,7 +166,7 @@ async def assess_task(uow: UnitOfWork, clock: Clock, profile: SellerProfile, kin
                 if supply is None:  # else the order is cancelled once every provider has cancelled
                     order.settle_if_done(at=now)
             if supply is not None:
-                await changes.cancellation_decided(uow, profile, order, supply, accepted=not refusal, now=now)
+                await supply.decided(uow, profile, order, accepted=not refusal, now=now)
         else:
             ref = task.doc["productOrderItem"]
             iid = ref["productOrderItemId"]

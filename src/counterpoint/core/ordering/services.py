@@ -179,7 +179,7 @@ async def orchestrated_changes(uow: UnitOfWork, profile: SellerProfile, buyer_id
                                items: list[dict[str, Any]]) -> set[str]:
     """Ids of the modify items whose product we built from segments: the orchestrator carries them out.
 
-    (A delete of such a product still takes the Seller's own path; see core/orchestration/changes.py.)
+    (A delete of such a product still takes the Seller's own path; see core/orchestration/modify.py.)
     """
     orch = profile.orchestration
     found: set[str] = set()

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from counterpoint.core.ports import NO_SUPPLY, SupplyChain, UnitOfWork
 from counterpoint.core.quote.model import (
     ITEM_ORDERABLE,
     ITEMS,
@@ -35,9 +36,6 @@ from counterpoint.core.shared.errors import Invalid, Problem
 from counterpoint.core.shared.ids import new_id
 from counterpoint.core.shared.times import parse_aware
 from counterpoint.core.shared.validation import ProductSchemas, gather_configuration_problems
-
-if TYPE_CHECKING:
-    from counterpoint.core.ports import UnitOfWork
 
 __all__ = ["QuoteFilter", "create_quote", "get_quote", "list_quotes", "cancel_quote", "decline_quote",
            "advance_quote", "check_quote_refs", "accept_quotes"]
@@ -129,15 +127,6 @@ def _level(priced: list[PricedItem], *, firm: bool) -> QuoteLevel:
     return QuoteLevel.FIRM
 
 
-def _composite_items(profile: SellerProfile, items: list[dict[str, Any]]) -> set[str]:
-    """Items of offerings we build from segments (some bought): priced from our suppliers' quotes."""
-    if profile.orchestration is None:
-        return set()
-    from counterpoint.core.orchestration.enquiry_services import has_composite_items
-
-    return set(has_composite_items(profile, items))
-
-
 def _not_now(p: PricedItem, why: str) -> PricedItem:
     return PricedItem(p.item_id, False, {"quoteItemTerm": p.answer.get("quoteItemTerm", []), "terminationError": [
         {"code": "otherIssue", "value": why}]}, reason=why)
@@ -145,7 +134,7 @@ def _not_now(p: PricedItem, why: str) -> PricedItem:
 
 async def create_quote(uow: UnitOfWork, clock: Clock, profile: SellerProfile, schemas: ProductSchemas, *,
                        buyer_id: str, seller_id: str, channel: str, request: dict[str, Any],
-                       href_base: str) -> Quote:
+                       href_base: str, supply_chain: SupplyChain = NO_SUPPLY) -> Quote:
     """createQuote: priced in the response when immediate, else acknowledged for the worker."""
     now = clock.now()
     instant = bool(request.get("instantSyncQuote"))
@@ -176,7 +165,7 @@ async def create_quote(uow: UnitOfWork, clock: Clock, profile: SellerProfile, sc
         if instant:
             held = await holdings(uow, buyer_id, doc, ITEMS)
             priced = QuotePricer(profile, buyer_id=buyer_id, request=doc, holdings=held, at=now).price(firm=firm)
-            composite = _composite_items(profile, doc[ITEMS])
+            composite = supply_chain.composite_items(profile, doc[ITEMS])
             priced = [_not_now(p, "this item is built from several network segments whose prices are confirmed "
                                "first; ask for a deferred quote (instantSyncQuote=false)")
                       if p.quotable and p.item_id in composite else
@@ -201,10 +190,8 @@ async def create_quote(uow: UnitOfWork, clock: Clock, profile: SellerProfile, sc
                                  requested_completion_at=requested_at, expected_completion_at=answer_at,
                                  answer_at=answer_at, due_at=now, **common)
         await uow.quotes.add(quote)
-        if not instant and _composite_items(profile, doc[ITEMS]):  # our suppliers are asked by the worker
-            from counterpoint.core.orchestration.enquiry_services import open_for_quote
-
-            await open_for_quote(uow, profile, quote, now=now)
+        if not instant and supply_chain.composite_items(profile, doc[ITEMS]):  # our suppliers: asked by the worker
+            await supply_chain.open_for_quote(uow, profile, quote, now=now)
         await uow.commit()
     return quote
 
@@ -264,7 +251,8 @@ async def decline_quote(uow: UnitOfWork, clock: Clock, *, buyer_id: str, body: d
 # --- the Seller's steps ------------------------------------------------------------------------------------
 
 
-async def advance_quote(uow: UnitOfWork, clock: Clock, profile: SellerProfile, quote_id: str) -> int:
+async def advance_quote(uow: UnitOfWork, clock: Clock, profile: SellerProfile, quote_id: str, *,
+                        supply_chain: SupplyChain = NO_SUPPLY) -> int:
     """One due step of a quote: check and start, price, make firm, give up at the deadline, or expire.
 
     Returns 1 when the quote moved, 0 when nothing was due (e.g. another worker got there first).
@@ -281,7 +269,7 @@ async def advance_quote(uow: UnitOfWork, clock: Clock, profile: SellerProfile, q
         if quote.state in OPEN_ANSWERS:
             quote.move_to(Q.EXPIRED, at=now, reason="the quote's validity period ended")
         elif step_at is not None and step_at <= now and (
-                waiting := await _supplied(uow, profile, quote, firm=firm, now=now)) is not None:
+                waiting := await _supplied(uow, supply_chain, profile, quote, firm=firm, now=now)) is not None:
             if waiting:  # composite items wait for our suppliers' quotes; their enquiry wakes the quote
                 quote.due_at = deadline
                 await uow.quotes.save(quote)
@@ -303,8 +291,8 @@ async def advance_quote(uow: UnitOfWork, clock: Clock, profile: SellerProfile, q
     return 1
 
 
-async def _supplied(uow: UnitOfWork, profile: SellerProfile, quote: Quote, *, firm: bool, now: datetime
-                    ) -> bool | None:
+async def _supplied(uow: UnitOfWork, supply_chain: SupplyChain, profile: SellerProfile, quote: Quote, *, firm: bool,
+                    now: datetime) -> bool | None:
     """The step that prices: True while composite items wait for suppliers (before the deadline), False once
     the step is taken, None when it must not be taken (waiting, and the deadline has come)."""
     held = await holdings(uow, quote.buyer_id, quote.doc, ITEMS)
@@ -313,10 +301,8 @@ async def _supplied(uow: UnitOfWork, profile: SellerProfile, quote: Quote, *, fi
         _check(quote, priced, profile, now)
         return False
     cap = None
-    if _composite_items(profile, quote.items):
-        from counterpoint.core.orchestration.enquiry_services import quote_prices
-
-        priced, waiting, cap = await quote_prices(uow, profile, quote, priced, now=now)
+    if supply_chain.composite_items(profile, quote.items):  # priced from our suppliers' quotes
+        priced, waiting, cap = await supply_chain.quote_prices(uow, profile, quote, priced, now=now)
         if waiting:
             deadline = quote.requested_completion_at
             return None if deadline is not None and deadline <= now else True

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from counterpoint.core.ports import NO_SUPPLY, SupplyChain, UnitOfWork
 from counterpoint.core.seller.model import SellerProfile, Site, ValidationPolicy
 from counterpoint.core.serviceability import geography
 from counterpoint.core.serviceability.geography import SiteFilter
@@ -21,9 +22,6 @@ from counterpoint.core.shared.errors import Invalid, Problem
 from counterpoint.core.shared.ids import new_id
 from counterpoint.core.shared.times import parse_aware
 from counterpoint.core.shared.validation import ProductSchemas, gather_configuration_problems
-
-if TYPE_CHECKING:
-    from counterpoint.core.ports import UnitOfWork
 
 __all__ = [
     "SiteFilter",
@@ -254,6 +252,7 @@ async def create_poq(
     channel: str,
     request: dict[str, Any],
     href_base: str,
+    supply_chain: SupplyChain = NO_SUPPLY,
 ) -> Poq:
     """createProductOfferingQualification. Immediate: answered in the response. Deferred: acknowledged now,
     started by the worker on its next round and answered `poq_deferred_days` later (or given up at the
@@ -288,7 +287,8 @@ async def create_poq(
         if instant:
             held = await holdings(uow, buyer_id, request)
             answers = Qualifier(profile, buyer_id=buyer_id, request=doc, holdings=held, at=now).qualify()
-            manual = [a.item_id for a in answers if a.manual or a.item_id in _composite_items(profile, doc)]
+            composite = supply_chain.composite_items(profile, doc[ITEMS])
+            manual = [a.item_id for a in answers if a.manual or a.item_id in composite]
             if manual:
                 raise Invalid(
                     "an immediate answer is not possible",
@@ -322,21 +322,10 @@ async def create_poq(
                 **common,
             )
         await uow.poqs.add(poq)
-        if not instant and _composite_items(profile, doc):  # our suppliers are asked by the worker
-            from counterpoint.core.orchestration.enquiry_services import open_for_poq
-
-            await open_for_poq(uow, profile, poq, now=now)
+        if not instant and supply_chain.composite_items(profile, doc[ITEMS]):  # our suppliers: asked by the worker
+            await supply_chain.open_for_poq(uow, profile, poq, now=now)
         await uow.commit()
     return poq
-
-
-def _composite_items(profile: SellerProfile, doc: dict[str, Any]) -> set[str]:
-    """Items of offerings we build from segments (some bought): qualified with our suppliers' answers."""
-    if profile.orchestration is None:
-        return set()
-    from counterpoint.core.orchestration.enquiry_services import has_composite_items
-
-    return set(has_composite_items(profile, doc[ITEMS]))
 
 
 async def get_poq(uow: UnitOfWork, *, buyer_id: str, poq_id: str) -> Poq:
@@ -353,7 +342,8 @@ async def list_poqs(
         return found
 
 
-async def advance_poq(uow: UnitOfWork, clock: Clock, profile: SellerProfile, poq_id: str) -> int:
+async def advance_poq(uow: UnitOfWork, clock: Clock, profile: SellerProfile, poq_id: str, *,
+                      supply_chain: SupplyChain = NO_SUPPLY) -> int:
     """One step of a deferred POQ that is due: start it, answer it, or give up at the Buyer's deadline.
 
     Returns 1 when the POQ moved, 0 when it had nothing due (e.g. another worker got there first).
@@ -371,7 +361,7 @@ async def advance_poq(uow: UnitOfWork, clock: Clock, profile: SellerProfile, poq
             deadline = poq.requested_completion_at
             poq.due_at = min(poq.answer_at, deadline) if deadline is not None else poq.answer_at
         elif poq.answer_at is not None and poq.answer_at <= now and (
-            waiting := await _supplied(uow, profile, poq, now=now)
+            waiting := await _supplied(uow, supply_chain, profile, poq, now=now)
         ) is not None:
             if waiting:  # composite items wait for our suppliers; their enquiry wakes the POQ
                 poq.due_at = poq.requested_completion_at
@@ -388,15 +378,14 @@ async def advance_poq(uow: UnitOfWork, clock: Clock, profile: SellerProfile, poq
     return 1
 
 
-async def _supplied(uow: UnitOfWork, profile: SellerProfile, poq: Poq, *, now: datetime) -> bool | None:
+async def _supplied(uow: UnitOfWork, supply_chain: SupplyChain, profile: SellerProfile, poq: Poq, *,
+                    now: datetime) -> bool | None:
     """The answering step: True while composite items wait for suppliers (before the deadline), False once
     answered, None when it must not be taken (still waiting, and the Buyer's deadline has come)."""
     held = await holdings(uow, poq.buyer_id, poq.doc)
     answers = Qualifier(profile, buyer_id=poq.buyer_id, request=poq.doc, holdings=held, at=now).qualify()
-    if _composite_items(profile, poq.doc):
-        from counterpoint.core.orchestration.enquiry_services import qualification_answers
-
-        if await qualification_answers(uow, poq, answers):
+    if supply_chain.composite_items(profile, poq.doc[ITEMS]):  # qualified with our suppliers' answers
+        if await supply_chain.qualification_answers(uow, poq, answers):
             deadline = poq.requested_completion_at
             return None if deadline is not None and deadline <= now else True
     _apply(poq.doc, answers)
