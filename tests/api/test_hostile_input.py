@@ -7,7 +7,7 @@ import pytest
 
 from tests.api.test_quote import COLLECTION, QUOTE_BASE, qitem, quote
 from tests.builders import ORDER_BASE, order_body
-from tests.helpers import BUYER_A, assert_mef_response
+from tests.helpers import BUYER_A, assert_mef_response, envelope
 
 
 async def test_nul_in_a_body_value_is_422_naming_the_path(client: httpx.AsyncClient) -> None:
@@ -117,3 +117,46 @@ async def test_unauthenticated_bodies_are_never_read(client: httpx.AsyncClient, 
     assert r.status_code == 401
     assert_mef_response(r, "productOrder", "/productOrder", "post")
     assert len(sent) <= 1  # at most what the transport pre-fetched
+
+
+def _list_operations() -> list[tuple[str, str, list[str], list[str]]]:
+    """(function, list path, its date-time query parameters, its string ones) from the MEF envelopes."""
+    from counterpoint.api.app import MOUNTS
+
+    out = []
+    for function in MOUNTS:
+        try:
+            spec = envelope(function)
+        except pytest.skip.Exception:
+            return []
+        for path, ops in spec["paths"].items():
+            if "get" not in ops or "{" in path:
+                continue
+            params = [p for p in ops["get"].get("parameters", []) if p.get("in") == "query"]
+            dates = [p["name"] for p in params if p.get("schema", {}).get("format") == "date-time"]
+            texts = [p["name"] for p in params if p.get("schema", {}).get("type") == "string"
+                     and "enum" not in p["schema"] and "format" not in p["schema"]]
+            if any(p["name"] == "offset" for p in params):
+                out.append((function, path, dates, texts))
+    return out
+
+
+@pytest.mark.parametrize(("function", "path", "dates", "texts"), _list_operations(),
+                         ids=lambda v: v if isinstance(v, str) and v.startswith("/") else None)
+async def test_hostile_query_parameters_are_400_on_every_list(client: httpx.AsyncClient, function: str, path: str,
+                                                              dates: list[str], texts: list[str]) -> None:
+    from counterpoint.api.mounts import base_path
+
+    url = base_path(function, "sonata") + path
+    cases: list[dict[str, str]] = [{"offset": str(2**63)}, {"offset": str(2**31)}]
+    for name in dates:
+        cases += [{name: "2024-01-01T00:00:00"}, {name: "9999-12-31T23:59:59-14:00"},
+                  {name: "0001-01-01T00:00:00+14:00"}]
+    cases += [{name: "x" * 60_000} for name in texts if name not in ("buyerId", "sellerId")]
+    for params in cases:
+        r = await client.get(url, params=params, headers=BUYER_A)
+        assert r.status_code == 400, (params.keys(), r.status_code, r.text[:300])
+        assert assert_mef_response(r, function, path, "get")["code"] == "invalidQuery"
+    for name in dates[:1]:  # a zone-aware value at the edge of the range is fine
+        r = await client.get(url, params={name: "9999-12-31T00:00:00Z", "offset": str(2**31 - 1)}, headers=BUYER_A)
+        assert r.status_code == 200 and r.json() == []

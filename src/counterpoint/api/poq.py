@@ -3,7 +3,6 @@
 # Annotations are evaluated eagerly here: the request models come from a per-channel module (`mef`).
 
 import importlib
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from counterpoint.api.deps import Caller, Services, caller_uow
 from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.mounts import base_path
-from counterpoint.api.paging import Page, aware, page_params, page_response
+from counterpoint.api.paging import Page, QueryInstant, aware, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
 from counterpoint.api.routing import MefRoute
 from counterpoint.core.serviceability import services as serviceability
@@ -68,8 +67,8 @@ def make_router(channel: str) -> APIRouter:
         state: PoqStateQ | None = None,
         externalId: str | None = None,  # noqa: N803
         projectId: str | None = None,  # noqa: N803
-        requested_gt: Annotated[datetime | None, Query(alias="requestedPOQCompletionDate.gt")] = None,
-        requested_lt: Annotated[datetime | None, Query(alias="requestedPOQCompletionDate.lt")] = None,
+        requested_gt: Annotated[QueryInstant | None, Query(alias="requestedPOQCompletionDate.gt")] = None,
+        requested_lt: Annotated[QueryInstant | None, Query(alias="requestedPOQCompletionDate.lt")] = None,
     ) -> MefJSONResponse:
         flt = PoqFilter(
             state=state,

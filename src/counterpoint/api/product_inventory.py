@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
 from counterpoint.api.deps import Caller, Services, caller_uow
 from counterpoint.api.errors import MEF_ERRORS
-from counterpoint.api.paging import Page, page_params, page_response
+from counterpoint.api.paging import Page, QueryInstant, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
 from counterpoint.api.routing import MefRoute
 from counterpoint.core.inventory import services as inventory
@@ -40,10 +39,10 @@ def make_router(channel: str) -> APIRouter:
         relatedProductId: str | None = None,  # noqa: N803
         billingAccountId: str | None = None,  # noqa: N803
         productOrderId: str | None = None,  # noqa: N803
-        start_lt: Annotated[datetime | None, Query(alias="startDate.lt")] = None,
-        start_gt: Annotated[datetime | None, Query(alias="startDate.gt")] = None,
-        updated_lt: Annotated[datetime | None, Query(alias="lastUpdateDate.lt")] = None,
-        updated_gt: Annotated[datetime | None, Query(alias="lastUpdateDate.gt")] = None,
+        start_lt: Annotated[QueryInstant | None, Query(alias="startDate.lt")] = None,
+        start_gt: Annotated[QueryInstant | None, Query(alias="startDate.gt")] = None,
+        updated_lt: Annotated[QueryInstant | None, Query(alias="lastUpdateDate.lt")] = None,
+        updated_gt: Annotated[QueryInstant | None, Query(alias="lastUpdateDate.gt")] = None,
     ) -> MefJSONResponse:
         flt = ProductFilter(status=status, product_specification_id=productSpecificationId,
                             product_offering_id=productOfferingId, external_id=externalId,

@@ -3,7 +3,6 @@
 # Annotations are evaluated eagerly here: the request models come from a per-channel module (`mef`).
 
 import importlib
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from counterpoint.api.deps import Caller, Services, caller_uow
 from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.mounts import base_path
-from counterpoint.api.paging import Page, page_params, page_response
+from counterpoint.api.paging import Page, QueryInstant, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
 from counterpoint.api.routing import MefRoute
 from counterpoint.core.ordering import services as ordering
@@ -68,16 +67,16 @@ def make_router(channel: str) -> APIRouter:
         state: OrderStateQ | None = None,
         externalId: str | None = None,  # noqa: N803
         projectId: str | None = None,  # noqa: N803
-        order_gt: Annotated[datetime | None, Query(alias="orderDate.gt")] = None,
-        order_lt: Annotated[datetime | None, Query(alias="orderDate.lt")] = None,
-        completion_gt: Annotated[datetime | None, Query(alias="completionDate.gt")] = None,
-        completion_lt: Annotated[datetime | None, Query(alias="completionDate.lt")] = None,
-        req_gt: Annotated[datetime | None, Query(alias="itemRequestedCompletionDate.gt")] = None,
-        req_lt: Annotated[datetime | None, Query(alias="itemRequestedCompletionDate.lt")] = None,
-        exp_gt: Annotated[datetime | None, Query(alias="itemExpectedCompletionDate.gt")] = None,
-        exp_lt: Annotated[datetime | None, Query(alias="itemExpectedCompletionDate.lt")] = None,
-        cancel_gt: Annotated[datetime | None, Query(alias="cancellationDate.gt")] = None,
-        cancel_lt: Annotated[datetime | None, Query(alias="cancellationDate.lt")] = None,
+        order_gt: Annotated[QueryInstant | None, Query(alias="orderDate.gt")] = None,
+        order_lt: Annotated[QueryInstant | None, Query(alias="orderDate.lt")] = None,
+        completion_gt: Annotated[QueryInstant | None, Query(alias="completionDate.gt")] = None,
+        completion_lt: Annotated[QueryInstant | None, Query(alias="completionDate.lt")] = None,
+        req_gt: Annotated[QueryInstant | None, Query(alias="itemRequestedCompletionDate.gt")] = None,
+        req_lt: Annotated[QueryInstant | None, Query(alias="itemRequestedCompletionDate.lt")] = None,
+        exp_gt: Annotated[QueryInstant | None, Query(alias="itemExpectedCompletionDate.gt")] = None,
+        exp_lt: Annotated[QueryInstant | None, Query(alias="itemExpectedCompletionDate.lt")] = None,
+        cancel_gt: Annotated[QueryInstant | None, Query(alias="cancellationDate.gt")] = None,
+        cancel_lt: Annotated[QueryInstant | None, Query(alias="cancellationDate.lt")] = None,
     ) -> MefJSONResponse:
         flt = OrderFilter(state=state, external_id=externalId, project_id=projectId, order_date_gt=order_gt,
                           order_date_lt=order_lt, completion_date_gt=completion_gt, completion_date_lt=completion_lt,
@@ -154,10 +153,10 @@ def make_router(channel: str) -> APIRouter:
         productOrderId: str | None = None,  # noqa: N803
         state: TaskStateQ | None = None,
         expediteIndicator: bool | None = None,  # noqa: N803
-        req_gt: Annotated[datetime | None, Query(alias="requestedCompletionDate.gt")] = None,
-        req_lt: Annotated[datetime | None, Query(alias="requestedCompletionDate.lt")] = None,
-        created_gt: Annotated[datetime | None, Query(alias="creationDate.gt")] = None,
-        created_lt: Annotated[datetime | None, Query(alias="creationDate.lt")] = None,
+        req_gt: Annotated[QueryInstant | None, Query(alias="requestedCompletionDate.gt")] = None,
+        req_lt: Annotated[QueryInstant | None, Query(alias="requestedCompletionDate.lt")] = None,
+        created_gt: Annotated[QueryInstant | None, Query(alias="creationDate.gt")] = None,
+        created_lt: Annotated[QueryInstant | None, Query(alias="creationDate.lt")] = None,
     ) -> MefJSONResponse:
         extra: list[tuple[str, Any]] = [(k, v) for k, v in (
             ("expediteIndicator", expediteIndicator), ("requestedCompletionDate.gt", req_gt),
@@ -182,10 +181,10 @@ def make_router(channel: str) -> APIRouter:
         caller: Caller, c: Services, page: Annotated[Page, Depends(page_params)],
         productOrderId: str | None = None,  # noqa: N803
         productOrderItemId: str | None = None,  # noqa: N803
-        created_gt: Annotated[datetime | None, Query(alias="creationDate.gt")] = None,
-        created_lt: Annotated[datetime | None, Query(alias="creationDate.lt")] = None,
-        due_gt: Annotated[datetime | None, Query(alias="responseDueDate.gt")] = None,
-        due_lt: Annotated[datetime | None, Query(alias="responseDueDate.lt")] = None,
+        created_gt: Annotated[QueryInstant | None, Query(alias="creationDate.gt")] = None,
+        created_lt: Annotated[QueryInstant | None, Query(alias="creationDate.lt")] = None,
+        due_gt: Annotated[QueryInstant | None, Query(alias="responseDueDate.gt")] = None,
+        due_lt: Annotated[QueryInstant | None, Query(alias="responseDueDate.lt")] = None,
     ) -> MefJSONResponse:
         extra = tuple((k, v) for k, v in (("item_id", productOrderItemId), ("created_gt", created_gt),
                                           ("created_lt", created_lt), ("responseDueDate.gt", due_gt),

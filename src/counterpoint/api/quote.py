@@ -3,7 +3,6 @@
 # Annotations are evaluated eagerly here: the request models come from a per-channel module (`mef`).
 
 import importlib
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from counterpoint.api.deps import Caller, Services, caller_uow
 from counterpoint.api.errors import MEF_ERRORS
 from counterpoint.api.mounts import base_path
-from counterpoint.api.paging import Page, aware, page_params, page_response
+from counterpoint.api.paging import Page, QueryInstant, aware, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
 from counterpoint.api.routing import MefRoute
 from counterpoint.core.quote import services as quoting
@@ -48,14 +47,14 @@ def make_router(channel: str) -> APIRouter:
         quoteLevel: QuoteLevelQ | None = None,  # noqa: N803
         externalId: str | None = None,  # noqa: N803
         projectId: str | None = None,  # noqa: N803
-        date_gt: Annotated[datetime | None, Query(alias="quoteDate.gt")] = None,
-        date_lt: Annotated[datetime | None, Query(alias="quoteDate.lt")] = None,
-        req_gt: Annotated[datetime | None, Query(alias="requestedQuoteCompletionDate.gt")] = None,
-        req_lt: Annotated[datetime | None, Query(alias="requestedQuoteCompletionDate.lt")] = None,
-        exp_gt: Annotated[datetime | None, Query(alias="expectedQuoteCompletionDate.gt")] = None,
-        exp_lt: Annotated[datetime | None, Query(alias="expectedQuoteCompletionDate.lt")] = None,
-        eff_gt: Annotated[datetime | None, Query(alias="effectiveQuoteCompletionDate.gt")] = None,
-        eff_lt: Annotated[datetime | None, Query(alias="effectiveQuoteCompletionDate.lt")] = None,
+        date_gt: Annotated[QueryInstant | None, Query(alias="quoteDate.gt")] = None,
+        date_lt: Annotated[QueryInstant | None, Query(alias="quoteDate.lt")] = None,
+        req_gt: Annotated[QueryInstant | None, Query(alias="requestedQuoteCompletionDate.gt")] = None,
+        req_lt: Annotated[QueryInstant | None, Query(alias="requestedQuoteCompletionDate.lt")] = None,
+        exp_gt: Annotated[QueryInstant | None, Query(alias="expectedQuoteCompletionDate.gt")] = None,
+        exp_lt: Annotated[QueryInstant | None, Query(alias="expectedQuoteCompletionDate.lt")] = None,
+        eff_gt: Annotated[QueryInstant | None, Query(alias="effectiveQuoteCompletionDate.gt")] = None,
+        eff_lt: Annotated[QueryInstant | None, Query(alias="effectiveQuoteCompletionDate.lt")] = None,
     ) -> MefJSONResponse:
         flt = QuoteFilter(
             state=state, quote_level=quoteLevel, external_id=externalId, project_id=projectId,

@@ -5,6 +5,7 @@
 
 - Bodies are decoded with orjson, which refuses what would break later (lone surrogates, NaN, infinities)
   as malformed JSON (400 invalidBody), and is faster than the standard library.
+- A query parameter longer than MAX_QUERY_VALUE characters is a bad query (400 invalidQuery).
 - A NUL character cannot be stored by PostgreSQL (text or jsonb) and has no meaning in any MEF field, so it is
   refused where it enters: in a body value (422 invalidValue naming the path; 400 invalidBody for PATCH
   and hub registrations, whose MEF operations document no 422), in a query parameter (400 invalidQuery) or
@@ -25,6 +26,7 @@ from counterpoint.api.limits import check_depth, read_body
 from counterpoint.core.shared.errors import BadRequest, Invalid, NotFound, Problem
 
 _NUL_ESCAPE = b"\\u0000"
+MAX_QUERY_VALUE = 512  # longer than any identifier or filter value a list takes
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -62,6 +64,10 @@ class MefRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             if b"%00" in request.scope.get("query_string", b""):
                 raise BadRequest("query parameters must not contain NUL characters", code="invalidQuery")
+            for key, value in request.query_params.multi_items():
+                if len(value) > MAX_QUERY_VALUE or len(key) > MAX_QUERY_VALUE:
+                    raise BadRequest(f"query parameter {key[:64]!r} is longer than {MAX_QUERY_VALUE} characters",
+                                     code="invalidQuery")
             if "\x00" in request.scope.get("path", ""):
                 raise NotFound("no resource has a NUL character in its identifier")
             mef = MefRequest(request.scope, request.receive)
