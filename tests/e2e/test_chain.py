@@ -25,11 +25,13 @@ from counterpoint.core.shared.times import parse_aware
 from counterpoint.demo.cluster import Cluster
 from counterpoint.demo.scenario import (
     ProviderState,
+    completion_notes,
     disagreements,
     enterprise_view,
     new_correlation,
     place_enterprise_order,
     snapshot,
+    timeline,
 )
 
 # 3 profile days per real second: C's 15-day installation plus its 4-day slip take about 6.5 s.
@@ -83,6 +85,37 @@ def _item_date(order: ProductOrder) -> datetime:
     return when
 
 
+def _check_readable(states: dict[str, ProviderState], correlation: str, orders: tuple[ProductOrder, ...]) -> None:
+    """What `counterpoint demo` shows of this run: a live view inside 80x24, a timeline a person reads, and
+    each order's expected and actual completion with the reason they differ."""
+    import io
+    import re
+
+    from rich.console import Console
+
+    from counterpoint.demo.view import completion_table, live_view, timeline_table
+
+    console = Console(width=80, height=24, record=True, file=io.StringIO())
+    console.print(live_view(states, correlation, "enterprise sees: completed"))
+    shown = console.export_text().splitlines()
+    assert len(shown) <= 22 and all(len(line) <= 80 for line in shown), shown
+    for order in orders:
+        assert any(f"order {order.id[:8]}" in line for line in shown), (order.id, shown)
+    console.print(timeline_table(timeline(states, correlation), correlation))
+    text = console.export_text()
+    assert "[orchestrator]" in text and "segment planned" in text
+    assert not re.search(r"\d{2}:\d{2}:\d{2}|\.\d{6}|key=cp-|[0-9a-f]{8}-[0-9a-f]{4}-", text), text
+    verbose = " ".join(line.what for line in timeline(states, correlation, verbose=True))
+    assert re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", verbose) and re.search(r"\.\d{6}", verbose)
+    notes = completion_notes(states, correlation)
+    assert [n.split(":")[0] for n in notes] == ["A", "B", "C"], notes
+    for order, note in zip(orders, notes, strict=True):
+        assert f"order {order.id[:8]}" in note and "expected" in note and "completed" in note
+        assert note.endswith("as promised") or "late" in note or "early" in note
+    assert "activation test passed" in notes[0] or notes[0].endswith("as promised")
+    console.print(completion_table(notes))
+
+
 def _events(state: ProviderState, event_type: str) -> list[dict[str, Any]]:
     return [e for e in state.events if e["event_type"] == event_type]
 
@@ -98,6 +131,7 @@ async def test_enterprise_order_goes_active_through_the_chain_and_every_provider
     a_order, b_order, c_order = (_only(states[k].orders) for k in "ABC")
     a_comp, b_comp = _only(states["A"].composites), _only(states["B"].composites)
     _check_shape(states, a_order, b_order, c_order, a_comp, b_comp)
+    _check_readable(states, correlation, (a_order, b_order, c_order))
 
     # supplier orders carry the buyer's reference; the buyer holds the supplier's id
     a_seg = next(s for s in a_comp.segments if s.provider_id == "lion-city-metro")

@@ -230,17 +230,22 @@ def demo(
     time_scale: Annotated[float, typer.Option(help="profile seconds per real second (86400: a day lasts 1 s)")]
     = 86400.0,
     timeout: Annotated[float, typer.Option(help="give up after this many real seconds")] = 60.0,
-    workdir: Annotated[Path | None, typer.Option(help="keep the three databases here (default: a temp dir)")]
-    = None,
-    live: Annotated[bool, typer.Option(help="show the live view (off: only the final report)")] = True,
+    workdir: Annotated[Path | None, typer.Option(
+        help="keep the three databases here (default: a temp dir); a previous run's are moved to "
+             "DIR/previous-<time>/, and a second demo in the same DIR is refused")] = None,
+    live: Annotated[bool, typer.Option(help="show the live view on a terminal (off: only the final report)")]
+    = True,
+    verbose: Annotated[bool, typer.Option(help="whole ids, exact times and idempotency keys in the timeline")]
+    = False,
 ) -> None:
     """Run providers A, B and C on loopback and take the enterprise's Jakarta-Singapore order to active.
 
-    Exits 0 when every provider's end state agrees with the others, 1 otherwise.
+    Exits 0 when every provider's end state agrees with the others, 1 otherwise, 2 when the workdir is in use.
     """
     from counterpoint.demo.run import run_demo
 
-    code = asyncio.run(run_demo(console, time_scale=time_scale, timeout_s=timeout, workdir=workdir, live=live))
+    code = asyncio.run(run_demo(console, time_scale=time_scale, timeout_s=timeout, workdir=workdir, live=live,
+                                verbose=verbose))
     raise typer.Exit(code)
 
 

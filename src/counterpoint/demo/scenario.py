@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from counterpoint.core.orchestration.enquiry import SupplyEnquiry
 from counterpoint.core.orchestration.model import CompositeOrder
 from counterpoint.core.ordering.model import ProductOrder
 from counterpoint.core.quote.model import Quote
+from counterpoint.core.shared.times import parse_aware as parse_time
 from counterpoint.demo.cluster import Cluster
 from counterpoint.storage.outbox import outbox
 
@@ -219,11 +221,40 @@ class Line:
     at: datetime
     provider: str
     what: str
+    source: str = ""  # "" for a notification the provider sent; "orchestrator", "quote", ... for its own notes
 
 
-def timeline(states: dict[str, ProviderState], correlation_id: str) -> list[Line]:
-    """Every provider's record of this transaction, one list, in time order."""
+_UUID = re.compile(r"\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+_ISO = re.compile(r"\b(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
+_NOISE = {"key", "at", "what"}  # idempotency keys and the line's own fields: shown only when verbose
+
+
+def when(at: datetime | str | None) -> str:
+    """A profile-clock instant to the minute, as a person reads it: "Jan 05 07:52"."""
+    if at is None or at == "":
+        return "-"
+    moment = at if isinstance(at, datetime) else datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+    return moment.strftime("%b %d %H:%M")
+
+
+def readable(text: str) -> str:
+    """Ids cut to their first 8 characters, instants to the minute (no seconds, no microseconds)."""
+    text = _UUID.sub(lambda m: m.group(1), text)
+    return _ISO.sub(lambda m: when(f"{m.group(1)}T{m.group(2)}:00+00:00"), text)
+
+
+def _detail(entry: dict[str, Any], verbose: bool, skip: tuple[str, ...] = ()) -> str:
+    hidden = set(skip) | ({"at", "what"} if verbose else _NOISE)
+    return ", ".join(f"{k}={v}" for k, v in entry.items() if k not in hidden)
+
+
+def timeline(states: dict[str, ProviderState], correlation_id: str, *, verbose: bool = False) -> list[Line]:
+    """Every provider's record of this transaction, one list, in time order.
+
+    Unless `verbose`, ids are shortened, times are to the minute and idempotency keys are left out.
+    """
     lines: list[Line] = []
+    tidy = (lambda t: t) if verbose else readable
     for key, st in states.items():
         for e in st.events:
             if e["correlation_id"] != correlation_id:
@@ -236,20 +267,80 @@ def timeline(states: dict[str, ProviderState], correlation_id: str) -> list[Line
             if comp.correlation_id != correlation_id:
                 continue
             for entry in comp.timeline:
-                detail = ", ".join(f"{k}={v}" for k, v in entry.items() if k not in ("at", "what"))
+                detail = _detail(entry, verbose)
                 lines.append(Line(datetime.fromisoformat(entry["at"].replace("Z", "+00:00")), key,
-                                  f"[orchestrator] {entry['what']}" + (f": {detail}" if detail else "")))
+                                  tidy(entry["what"] + (f": {detail}" if detail else "")), "orchestrator"))
         for enq in st.enquiries:  # what we asked our suppliers for a POQ, a quote or an order on a quote
             if enq.correlation_id != correlation_id:
                 continue
             for entry in enq.timeline:
                 if entry["what"] == "segment planned":
                     continue
-                detail = ", ".join(f"{k}={v}" for k, v in entry.items() if k not in ("at", "what", "why"))
+                detail = _detail(entry, verbose, ("why",))
                 lines.append(Line(datetime.fromisoformat(entry["at"].replace("Z", "+00:00")), key,
-                                  f"[{enq.purpose.value}] {entry['what']}" + (f": {detail}" if detail else "")))
+                                  tidy(entry["what"] + (f": {detail}" if detail else "")), enq.purpose.value))
     lines.sort(key=lambda line: line.at)
     return lines
+
+
+def _gap(delta: timedelta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    text = " ".join(p for p in (f"{days} d" if days else "", f"{hours} h" if hours else "",
+                                f"{mins} min" if mins and not days else "") if p) or "under a minute"
+    return f"{text} {'late' if delta > timedelta(0) else 'early'}"
+
+
+def completion_notes(states: dict[str, ProviderState], correlation_id: str) -> list[str]:
+    """For each order of this transaction: the completion promised, the actual one, and why they differ."""
+    notes: list[str] = []
+    orders = {o.id: (k, o) for k, st in states.items() for o in st.orders}
+    for key, st in states.items():
+        for order in st.orders:
+            if order.correlation_id != correlation_id:
+                continue
+            item = order.items[0]
+            promised = parse_time(item.get("expectedCompletionDate"))
+            done = parse_time(item.get("completionDate"))
+            if promised is None or done is None:
+                continue
+            head = (f"{key}: order {order.id[:8]} for {order.buyer_id}: expected {when(promised)}, "
+                    f"completed {when(done)}")
+            delta = done - promised
+            if abs(delta) < timedelta(minutes=1):
+                notes.append(f"{head}, as promised")
+                continue
+            why = _why(st, order.id, orders)
+            notes.append(f"{head} ({_gap(delta)}): {why}")
+    return notes
+
+
+def _why(st: ProviderState, order_id: str, orders: dict[str, tuple[str, ProductOrder]]) -> str:
+    comp = next((c for c in st.composites if c.order_id == order_id), None)
+    if comp is None:
+        return "the emulated Seller's own timeline (profile lead times and scenario rules) set both dates"
+    parts: list[str] = []
+    delivered = next((e for e in comp.timeline if e["what"] == "state" and e.get("to") == "testing"), None)
+    bought = [s for s in comp.segments if not s.own and s.external_ref is not None]
+    for seg in bought:
+        found = orders.get(seg.external_ref.value) if seg.external_ref else None
+        if found is None:
+            continue
+        supplier, theirs = found
+        item = theirs.items[0]
+        their_done = parse_time(item.get("completionDate"))
+        their_promise = parse_time(item.get("expectedCompletionDate"))
+        if their_done is not None and their_promise is not None:
+            parts.append(f"{supplier} delivered segment {seg.name} {when(their_done)} (it expected "
+                         f"{when(their_promise)})")
+    if delivered is not None:
+        parts.append(f"the last segment was seen delivered {when(delivered['at'])} (notifications and polls "
+                     "take time on the fast clock)")
+    passed = next((e for e in reversed(comp.timeline) if e["what"] == "end-to-end activation test passed"), None)
+    if passed is not None:
+        parts.append(f"then the end-to-end activation test passed {when(passed['at'])}")
+    return "; ".join(parts) or "the orchestrator completed it when every segment was delivered and tested"
 
 
 def disagreements(states: dict[str, ProviderState], correlation_id: str) -> list[str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from counterpoint.cli.views import styled
-from counterpoint.demo.scenario import Line, ProviderState
+from counterpoint.demo.scenario import Line, ProviderState, when
 
 _SEGMENT_STYLE = {"active": "green", "deliveredPendingAcceptance": "green", "inDelivery": "cyan",
                   "acknowledged": "white", "requested": "white", "unknown": "magenta", "awaitingBuyer": "magenta",
@@ -20,8 +21,7 @@ def _seg(state: str) -> str:
 
 
 def _day(iso_or_dt: object) -> str:
-    text = str(iso_or_dt or "")
-    return text[:16].replace("T", " ") if text else "-"
+    return when(iso_or_dt) if iso_or_dt else "-"  # type: ignore[arg-type]
 
 
 def provider_panel(st: ProviderState, correlation_id: str) -> Panel:
@@ -47,16 +47,51 @@ def provider_panel(st: ProviderState, correlation_id: str) -> Panel:
 
 
 def chain_view(states: dict[str, ProviderState], correlation_id: str, status: str) -> Group:
+    """Every provider's orders and orchestrations in full (printed once, after the live view)."""
     return Group(*(provider_panel(st, correlation_id) for st in states.values()), f"[bold]{status}[/bold]")
+
+
+def live_view(states: dict[str, ProviderState], correlation_id: str, status: str) -> Group:
+    """One compact table for the live view: it fits an 80x24 terminal (one row per order and per segment)."""
+    table = Table(expand=False, show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for col, width in (("who", 3), ("order / segment", 22), ("from / by", 18), ("state", 14), ("expected", 12)):
+        table.add_column(col, max_width=width, no_wrap=True, overflow="ellipsis")
+    for st in states.values():
+        for o in st.orders:
+            if o.correlation_id != correlation_id:
+                continue
+            item = o.items[0]
+            table.add_row(st.key, f"order {o.id[:8]}", o.buyer_id, styled(item["state"]),
+                          _when(item.get("expectedCompletionDate") or item.get("completionDate")))
+        for comp in st.composites:
+            if comp.correlation_id != correlation_id:
+                continue
+            for seg in comp.segments:
+                table.add_row("", f"  {seg.name}", seg.provider_id + (" (own)" if seg.own else ""),
+                              _seg(seg.state.value), _when(seg.expected_completion))
+    return Group(table, f"[bold]{status}[/bold]")
+
+
+def _when(at: object) -> str:
+    return when(at) if at else "-"  # type: ignore[arg-type]
 
 
 def timeline_table(lines: list[Line], correlation_id: str) -> Table:
     table = Table(title=f"timeline of {correlation_id} across providers (profile clock)")
-    table.add_column("when")
+    table.add_column("when", no_wrap=True)
     table.add_column("who")
     table.add_column("what", overflow="fold")
     colours = {"A": "cyan", "B": "magenta", "C": "green"}
     for line in lines:
-        table.add_row(_day(line.at.isoformat()), f"[{colours.get(line.provider, 'white')}]{line.provider}[/]",
-                      line.what)
+        label = Text(f"[{line.source}] ", style="dim") if line.source else Text("")
+        table.add_row(when(line.at), f"[{colours.get(line.provider, 'white')}]{line.provider}[/]",
+                      label + Text(line.what))
+    return table
+
+
+def completion_table(notes: list[str]) -> Table:
+    table = Table(title="expected and actual completion", show_header=False)
+    table.add_column("", overflow="fold")
+    for note in notes:
+        table.add_row(Text(note))
     return table
