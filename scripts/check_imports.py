@@ -27,6 +27,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("counterpoint/cli/main.py", "counterpoint.storage.uow"): "CLI startup time",
     ("counterpoint/cli/main.py", "counterpoint.cli.views"): "CLI startup time",
     ("counterpoint/cli/main.py", "counterpoint.demo.run"): "CLI startup time",
+    ("counterpoint/cli/main.py", "counterpoint.cli.database"): "CLI startup time",
+    ("counterpoint/cli/main.py", "sqlalchemy.exc"): "CLI startup time",
 }
 
 

@@ -6,6 +6,7 @@ import contextlib
 import os
 from pathlib import Path
 
+from filelock import FileLock, Timeout
 from sqlalchemy.engine import make_url
 
 ENV = "COUNTERPOINT_DATABASE_URL"
@@ -67,8 +68,6 @@ def serving_lock(url: str) -> contextlib.AbstractContextManager[object]:
     path = sqlite_file(url)
     if path is None:
         return contextlib.nullcontext()
-    from filelock import FileLock, Timeout
-
     path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".serve.lock")
     lock = FileLock(str(lock_path), timeout=0)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
 from rich.console import Console
 from rich.live import Live
 
@@ -49,8 +50,6 @@ def claim_workdir(where: Path, *, now: datetime | None = None) -> tuple[Any, Pat
     Returns the held lock and the folder the previous run went to (None when there was none). A second demo in
     the same folder is refused: both would write the same three databases.
     """
-    from filelock import FileLock, Timeout
-
     where.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(where / ".demo.lock"), timeout=0)
     try:

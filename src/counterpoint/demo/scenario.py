@@ -22,6 +22,7 @@ from sqlalchemy import select
 from counterpoint.core.orchestration.enquiry import SupplyEnquiry
 from counterpoint.core.orchestration.model import CompositeOrder
 from counterpoint.core.ordering.model import ProductOrder
+from counterpoint.core.ordering.services import bandwidth_mbps
 from counterpoint.core.quote.model import Quote
 from counterpoint.core.shared.times import parse_aware as parse_time
 from counterpoint.demo.cluster import Cluster
@@ -147,8 +148,6 @@ async def place_enterprise_upgrade(cluster: Cluster, correlation_id: str, produc
 
 async def product_rates(cluster: Cluster) -> dict[str, list[int | None]]:
     """The committed rate (Mb/s) of every product in each provider's inventory."""
-    from counterpoint.core.ordering.services import bandwidth_mbps
-
     out: dict[str, list[int | None]] = {}
     for key, p in cluster.providers.items():
         c = p.container

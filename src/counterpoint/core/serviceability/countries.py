@@ -7,6 +7,7 @@ alpha-2 code.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 import unicodedata
@@ -52,7 +53,5 @@ def country_code(text: str | None) -> str | None:
 
 def suggestions(text: str, n: int = 3) -> list[str]:
     """Country names close to `text`, for a message about a name that is not one."""
-    import difflib
-
     names = {fold(c.name): c.name for c in pycountry.countries}
     return [names[k] for k in difflib.get_close_matches(fold(text), list(names), n=n, cutoff=0.7)]
