@@ -107,7 +107,7 @@ def make_router(channel: str) -> APIRouter:
     async def create_cancel_product_order(cancelProductOrder: mef.CancelProductOrder_Create,  # noqa: N803
                                           caller: Caller, c: Services) -> MefJSONResponse:
         body = cancelProductOrder.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        task = await ordering.request_cancellation(caller_uow(c, caller), c.clock, party=party(caller),
+        task = await ordering.request_cancellation(caller_uow(c, caller), c.clock, c.profile, party=party(caller),
                                                    body=body, api_base=api_base(c))
         return MefJSONResponse(task.doc, status_code=201)
 

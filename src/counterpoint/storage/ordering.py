@@ -38,7 +38,7 @@ product_order = resource_table(
     Column("item_expected_max", UtcDateTime, nullable=True),
     Column("due_at", UtcDateTime, nullable=True, index=True),
     Column("resume_state", String(48), nullable=True),
-    Column("held_since", UtcDateTime, nullable=True),
+    Column("held_since", UtcDateTime, nullable=True),  # unused: an item's hold starts at its own stateChange
     Column("plan", JSONDoc, nullable=False),
     Column("idempotency_key", String(128), nullable=True),
     Column("request_hash", String(64), nullable=True),  # sha-256 of the create body the key was used with
@@ -93,7 +93,7 @@ class SqlProductOrders(ResourceRepository[ProductOrder]):
             "item_requested_min": min(requested, default=None), "item_requested_max": max(requested, default=None),
             "item_expected_min": min(expected, default=None), "item_expected_max": max(expected, default=None),
             "due_at": obj.due_at, "resume_state": obj.resume_state.value if obj.resume_state else None,
-            "held_since": obj.held_since, "plan": [s.to_json() for s in obj.plan],
+            "held_since": None, "plan": [s.to_json() for s in obj.plan],
             "idempotency_key": obj.idempotency_key, "request_hash": obj.request_hash,
         }
 
@@ -102,8 +102,7 @@ class SqlProductOrders(ResourceRepository[ProductOrder]):
             id=row["id"], buyer_id=row["buyer_id"], seller_id=row["seller_id"], channel=row["channel"],
             created_at=row["created_at"], updated_at=row["updated_at"], version=row["version"],
             state=OrderState(row["state"]), doc=row["doc"], plan=[Step.from_json(s) for s in row["plan"]],
-            held_since=row["held_since"], idempotency_key=row["idempotency_key"],
-            request_hash=row["request_hash"],
+            idempotency_key=row["idempotency_key"], request_hash=row["request_hash"],
             resume_state=OrderState(row["resume_state"]) if row["resume_state"] else None)
 
     async def by_idempotency_key(self, buyer_id: str, key: str) -> ProductOrder | None:

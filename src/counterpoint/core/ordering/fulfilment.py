@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from counterpoint.core.inventory.services import apply_order_item
 from counterpoint.core.ordering.model import (
-    ORDER_WAITING,
     ChargeState,
     ItemState,
     OrderState,
@@ -30,7 +29,9 @@ from counterpoint.core.shared.clock import Clock
 
 async def _apply(uow: UnitOfWork, profile: SellerProfile, order: ProductOrder, step: Step, now: datetime,
                  api_base: str, supply_chain: SupplyChain) -> None:
-    at = step.at if step.at <= now else now
+    # A step runs at its planned time when the engine is late, but never before what the order last
+    # recorded: no history runs backwards (e.g. a step that came due while the order waited).
+    at = max(min(step.at, now), order.updated_at)
     iid = step.item_id
     state = order.item_state(iid)
     if step.kind == "start":
@@ -38,25 +39,22 @@ async def _apply(uow: UnitOfWork, profile: SellerProfile, order: ProductOrder, s
             if order.state is OrderState.ACKNOWLEDGED:
                 order.move_to(OrderState.IN_PROGRESS, at=at)
             order.move_item(iid, ItemState.IN_PROGRESS, at=at)
-    elif step.kind == "reject":
-        reason = step.detail.get("reason", "rejected")
-        order.move_item(iid, ItemState.REJECTED, at=at, reason=reason)
-        order.item(iid)["terminationError"] = [{"code": "otherIssue", "value": reason[:255]}]
-        for other in order.items:
-            if other["id"] != iid and ItemState(other["state"]) is ItemState.ACKNOWLEDGED:
-                order.move_item(other["id"], ItemState.REJECTED_VALIDATED, at=at,
-                                reason="order rejected for another item")
-        order.move_to(OrderState.REJECTED, at=at, reason=reason)
-        order.plan.clear()
+    elif step.kind == "reject" and order.state is OrderState.ACKNOWLEDGED:
+        reasons = {iid: step.detail.get("reason", "rejected")}
+        for other in order.plan:  # every item found wanting is rejected together
+            if other.kind == "reject":
+                reasons[other.item_id] = other.detail.get("reason", "rejected")
+        order.reject(reasons, at=at)
     elif step.kind == "orchestrate" and state is ItemState.IN_PROGRESS:
         await _orchestrate(uow, supply_chain, profile, order, iid, at)
     elif step.kind == "hold" and state is ItemState.IN_PROGRESS:
+        # The charge is the Buyer's to answer from the moment it exists: raised now, never back-dated.
+        at = max(now, at)
         due = at + timedelta(days=profile.lead_times.charge_response_days)
         charge = new_charge(order, iid, step.detail, at=at, due=due, api_base=api_base)
         order.move_item(iid, ItemState.HELD, at=at, reason="awaiting the buyer's answer to a charge")
         if order.state is OrderState.IN_PROGRESS:
             order.move_to(OrderState.HELD_ASSESSING_CHARGE, at=at, reason="charge raised")
-        order.held_since = at
         await uow.charges.add(charge)
     elif step.kind == "milestone" and state is ItemState.IN_PROGRESS:
         order.reach_milestone(iid, step.detail["name"], at=at)
@@ -68,11 +66,7 @@ async def _apply(uow: UnitOfWork, profile: SellerProfile, order: ProductOrder, s
         current = parse_time(order.item(iid).get("expectedCompletionDate")) or at
         order.set_expected_completion(iid, current + days, at=at)
     elif step.kind == "fail" and state is ItemState.IN_PROGRESS:
-        reason = step.detail.get("reason", "failed")
-        order.move_item(iid, ItemState.FAILED, at=at, reason=reason)
-        order.item(iid)["terminationError"] = [{"code": "otherIssue", "value": reason[:255]}]
-        order.plan = [s for s in order.plan if s.item_id != iid]
-        order.settle_if_done(at=at)
+        order.fail_item(iid, step.detail.get("reason", "failed"), at=at)
     elif step.kind == "complete" and state is ItemState.IN_PROGRESS:
         item = order.item(iid)
         product = item.setdefault("product", {})
@@ -92,10 +86,7 @@ async def _orchestrate(uow: UnitOfWork, supply_chain: SupplyChain, profile: Sell
     try:
         expected = await supply_chain.start_item(uow, profile, order, order.item(iid), now=at)
     except SupplyRefused as exc:
-        reason = str(exc)
-        order.move_item(iid, ItemState.FAILED, at=at, reason=reason)
-        order.item(iid)["terminationError"] = [{"code": "otherIssue", "value": reason[:255]}]
-        order.settle_if_done(at=at)
+        order.fail_item(iid, str(exc), at=at)
         return
     if expected is not None:
         order.set_expected_completion(iid, expected, at=at)
@@ -109,8 +100,7 @@ async def advance_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, o
     async with uow:
         order = await uow.product_orders.get_unscoped(order_id)
         api_base = href_base(order.channel)
-        while order.plan and order.state not in ORDER_WAITING and order.plan[0].at <= now:
-            step = order.plan.pop(0)
+        while (step := order.next_due_step(now)) is not None:
             await _apply(uow, profile, order, step, now, api_base, supply_chain)
             order.plan.sort(key=lambda s: s.at)
             applied += 1
@@ -154,7 +144,7 @@ async def assess_task(uow: UnitOfWork, clock: Clock, profile: SellerProfile, kin
                 task.move_to(TaskState.DONE, at=now)
                 order.move_to(OrderState.PENDING_CANCELLATION, at=now, reason="cancellation accepted")
                 order.doc["cancellationReason"] = task.doc.get("cancellationReason") or \
-                    task.doc.get("cancellationReasonType", "")
+                    task.doc.get("cancellationReasonType") or "cancelled at the Buyer's request"
                 for item in order.items:
                     if ItemState(item["state"]) in (ItemState.IN_PROGRESS, ItemState.HELD, ItemState.PENDING):
                         if ItemState(item["state"]) is ItemState.HELD:
@@ -207,7 +197,7 @@ async def expire_charge(uow: UnitOfWork, clock: Clock, charge_id: str) -> None:
                 item["state"] = "declinedByBuyer"
         charge.move_to(ChargeState.TIMEOUT, at=now, event="chargeTimeoutEvent")
         order = await uow.product_orders.get_unscoped(charge.order_id)
-        settle_charge(order, charge, accepted=False, at=now)
+        settle_charge(order, charge, accepted=False, at=now, timed_out=True)
         await uow.charges.save(charge)
         await uow.product_orders.save(order)
         await uow.commit()

@@ -44,9 +44,9 @@ ORDER_ALLOWED: dict[OrderState, frozenset[OrderState]] = {
     S.PENDING_CANCELLATION: frozenset({S.CANCELLED}),
 }
 ORDER_TERMINAL = frozenset({S.COMPLETED, S.FAILED, S.PARTIAL, S.CANCELLED, S.REJECTED})
-# While an order is in one of these states its timeline waits (for the buyer, or for an assessment).
-ORDER_WAITING = frozenset({S.HELD_ASSESSING_CHARGE, S.ASSESSING_CANCELLATION, S.PENDING_CANCELLATION,
-                           S.PENDING_ASSESSING_MODIFICATION})
+# While an order is in one of these states its whole timeline waits (for an assessment). A charge holds
+# only the item it is about: the order's other items go on (see ITEM_PAUSED).
+ORDER_WAITING = frozenset({S.ASSESSING_CANCELLATION, S.PENDING_CANCELLATION, S.PENDING_ASSESSING_MODIFICATION})
 
 
 class ItemState(StrEnum):
@@ -71,6 +71,8 @@ ITEM_ALLOWED: dict[ItemState, frozenset[ItemState]] = {
 }
 ITEM_TERMINAL = frozenset({I.COMPLETED, I.FAILED, I.CANCELLED, I.REJECTED, I.REJECTED_VALIDATED,
                            I.REJECTED_UNASSESSED})
+# An item in one of these states has its own timeline stopped until the Buyer or an assessment answers.
+ITEM_PAUSED = frozenset({I.HELD, I.PENDING})
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -116,7 +118,6 @@ class ProductOrder(Aggregate):
     state: OrderState
     doc: dict[str, Any]
     plan: list[Step] = field(default_factory=list)
-    held_since: datetime | None = None
     resume_state: OrderState | None = None  # where a rejected cancellation/modification returns to
     idempotency_key: str | None = None  # the buyer's Idempotency-Key: a replayed create returns this order
     request_hash: str | None = None  # what the key was used for (request_hash() of the create body)
@@ -135,12 +136,35 @@ class ProductOrder(Aggregate):
     def item_state(self, item_id: str) -> ItemState:
         return ItemState(self.item(item_id)["state"])
 
+    def paused(self, item_id: str) -> bool:
+        return self.item_state(item_id) in ITEM_PAUSED
+
+    def runnable_steps(self) -> list[Step]:
+        """The plan's steps that may run when due: none while the order waits, none of a paused item."""
+        if self.state in ORDER_WAITING or self.state in ORDER_TERMINAL:
+            return []
+        return [s for s in self.plan if not self.paused(s.item_id)]
+
     @property
     def due_at(self) -> datetime | None:
         """When the fulfilment engine next has work on this order (None while it waits or is done)."""
-        if self.state in ORDER_WAITING:
+        return min((s.at for s in self.runnable_steps()), default=None)
+
+    def next_due_step(self, now: datetime) -> Step | None:
+        """The earliest runnable step due by `now` (taken off the plan), or None."""
+        due = [s for s in self.runnable_steps() if s.at <= now]
+        if not due:
             return None
-        return min((s.at for s in self.plan), default=None)
+        step = min(due, key=lambda s: s.at)
+        self.plan.remove(step)
+        return step
+
+    def held_since(self, item_id: str) -> datetime | None:
+        """When the item last moved to held, read from its own history (each item is held on its own)."""
+        for change in reversed(self.item(item_id).get("stateChange") or []):
+            if change.get("state") == I.HELD.value:
+                return parse_time(change.get("changeDate"))
+        return None
 
     # --- moving -----------------------------------------------------------------------------------
     def move_to(self, target: OrderState, *, at: datetime, reason: str | None = None) -> None:
@@ -151,6 +175,11 @@ class ProductOrder(Aggregate):
         if reason:
             change["changeReason"] = reason[:255]
         self.doc.setdefault("stateChange", []).append(change)
+        if target in ORDER_TERMINAL:  # Table 10: every final state carries the date the order ended
+            self.doc["completionDate"] = iso(at)
+            self.plan.clear()
+        if target is S.CANCELLED:
+            self.doc["cancellationDate"] = iso(at)
         self.record("productOrderStateChangeEvent", API, at)
 
     def move_item(self, item_id: str, target: ItemState, *, at: datetime, reason: str | None = None) -> None:
@@ -163,9 +192,31 @@ class ProductOrder(Aggregate):
         item.setdefault("stateChange", []).append(change)
         if target is I.COMPLETED:
             item["completionDate"] = iso(at)
-        elif target in ITEM_TERMINAL:  # an item that ended otherwise has no delivery date to promise
+        elif target in ITEM_TERMINAL:  # an item that ended otherwise has no delivery date to promise (R27, R47)
             item.pop("expectedCompletionDate", None)
         self.record("productOrderItemStateChangeEvent", API, at, item_id=item_id)
+
+    def fail_item(self, item_id: str, reason: str, *, at: datetime, code: str = "otherIssue") -> None:
+        """The item cannot be delivered: it fails with the reason as its terminationError (Table 11), its
+        remaining steps are dropped, and the order ends if this was its last open item."""
+        self.move_item(item_id, I.FAILED, at=at, reason=reason)
+        self.item(item_id)["terminationError"] = [{"code": code, "value": reason[:255]}]
+        self.plan = [s for s in self.plan if s.item_id != item_id]
+        self.settle_if_done(at=at)
+
+    def reject(self, reasons: dict[str, str], *, at: datetime) -> None:
+        """Validation found problems with some items: they are rejected, the other items are rejected as
+        validated, and the order is rejected (all while it is still acknowledged)."""
+        for item in self.items:
+            if ItemState(item["state"]) is not I.ACKNOWLEDGED:
+                continue
+            if item["id"] in reasons:
+                reason = reasons[item["id"]]
+                self.move_item(item["id"], I.REJECTED, at=at, reason=reason)
+                item["terminationError"] = [{"code": "otherIssue", "value": reason[:255]}]
+            else:
+                self.move_item(item["id"], I.REJECTED_VALIDATED, at=at, reason="order rejected for another item")
+        self.move_to(S.REJECTED, at=at, reason="; ".join(dict.fromkeys(reasons.values())))
 
     def reach_milestone(self, item_id: str, name: str, *, at: datetime, note: str | None = None) -> None:
         milestone: dict[str, Any] = {"name": name, "date": iso(at)}
@@ -179,16 +230,18 @@ class ProductOrder(Aggregate):
         self.record("productOrderItemExpectedCompletionDateSet", API, at, item_id=item_id)
 
     def settle_if_done(self, *, at: datetime) -> None:
-        """When every item has ended, the order ends in the state its items imply."""
+        """When every item has ended, the order ends in the state its items imply.
+
+        An order being cancelled can only end cancelled (its items that completed before stay completed);
+        an order held for a charge first returns to inProgress (Table 8)."""
         final = derive_final_state([ItemState(i["state"]) for i in self.items])
         if final is None or self.state in ORDER_TERMINAL:
             return
-        if final is S.CANCELLED:
-            self.doc["cancellationDate"] = iso(at)
-        if final in (S.COMPLETED, S.PARTIAL):
-            self.doc["completionDate"] = iso(at)
+        if self.state is S.PENDING_CANCELLATION:
+            final = S.CANCELLED
+        elif self.state is S.HELD_ASSESSING_CHARGE:
+            self.move_to(S.IN_PROGRESS, at=at, reason="charge settled")
         self.move_to(final, at=at)
-        self.plan.clear()
 
     def add_note(self, text: str, *, at: datetime, note_id: str, author: str, source: str = "seller") -> None:
         self.doc.setdefault("note", []).append(

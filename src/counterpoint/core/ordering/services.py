@@ -291,6 +291,7 @@ async def _create_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, s
     doc.update({"id": oid, "href": _href(api_base, "productOrder", oid), "orderDate": iso(now),
                 "state": OrderState.ACKNOWLEDGED.value,
                 "stateChange": [{"state": OrderState.ACKNOWLEDGED.value, "changeDate": iso(now)}]})
+    doc.setdefault("relatedContactInformation", []).append(seller_contact(profile))  # R17
     plan: list[Step] = []
     async with uow:
         quotes = await _check_items(uow, profile, party.buyer_id, doc["productOrderItem"], now=now)
@@ -302,6 +303,9 @@ async def _create_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, s
             item["state"] = ItemState.ACKNOWLEDGED.value
             item["stateChange"] = [{"state": ItemState.ACKNOWLEDGED.value, "changeDate": iso(now)}]
             item["expectedCompletionDate"] = iso(done)
+            item.setdefault("relatedContactInformation", []).append(seller_contact(profile))  # Table 11
+        if any(s.kind == "reject" for s in plan):  # validation decides before any item starts
+            plan = [s for s in plan if s.kind == "reject"]
         order = ProductOrder(id=oid, buyer_id=party.buyer_id, seller_id=party.seller_id, channel=party.channel,
                              created_at=now, updated_at=now, state=OrderState.ACKNOWLEDGED, doc=doc,
                              plan=sorted(plan, key=lambda s: s.at), idempotency_key=idempotency_key,
@@ -326,6 +330,19 @@ async def list_orders(uow: UnitOfWork, *, buyer_id: str, flt: OrderFilter, offse
         return await uow.product_orders.search(buyer_id, flt, offset=offset, limit=limit)
 
 
+def seller_contact(profile: SellerProfile, role: str = "sellerContact") -> dict[str, Any]:
+    """The Seller's contact that orders and their items carry (R17, Table 11) and cancel requests (R76).
+
+    The profile has no contact details yet: an order desk named after the Seller is given, with a reserved
+    (.invalid) e-mail domain rather than an invented real one."""
+    return {"role": role, "name": f"{profile.name} order desk", "organization": profile.name,
+            "emailAddress": f"orders@{profile.seller_id}.invalid", "number": "unlisted"}
+
+
+def _sellers(contacts: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [c for c in contacts or [] if c.get("role") == "sellerContact"]
+
+
 _ITEM_UPDATABLE = ("endCustomerName", "relatedBuyerPON", "relatedContactInformation")
 
 
@@ -341,7 +358,7 @@ async def update_order(uow: UnitOfWork, clock: Clock, *, buyer_id: str, order_id
             if key in body:
                 order.doc[key] = body[key]
         if "relatedContactInformation" in body:  # the buyer's contacts are replaced; the seller's stay
-            kept = [c for c in order.doc.get("relatedContactInformation", []) if c.get("role") == "sellerContact"]
+            kept = _sellers(order.doc.get("relatedContactInformation"))
             order.doc["relatedContactInformation"] = kept + [
                 copy.deepcopy(c) for c in body["relatedContactInformation"] if c.get("role") != "sellerContact"]
         known = {n.get("id") for n in order.doc.get("note", [])}
@@ -354,9 +371,13 @@ async def update_order(uow: UnitOfWork, clock: Clock, *, buyer_id: str, order_id
             if change.get("id") not in ids:
                 raise Conflict(f"order {order_id} has no item {change.get('id')}")
             item = order.item(change["id"])
+            item_before = copy.deepcopy(item)
             for key in _ITEM_UPDATABLE:
                 if key in change:
                     item[key] = copy.deepcopy(change[key])
+            if "relatedContactInformation" in change:  # the Seller's own contact stays
+                item["relatedContactInformation"] = _sellers(item_before.get("relatedContactInformation")) + [
+                    c for c in item["relatedContactInformation"] if c.get("role") != "sellerContact"]
             seen = {n.get("id") for n in item.get("note", [])}
             for note in change.get("note") or []:
                 if note.get("id") not in seen:
@@ -376,22 +397,30 @@ def _task_doc(kind: str, tid: str, href: str, body: dict[str, Any], now: datetim
     return doc
 
 
-async def request_cancellation(uow: UnitOfWork, clock: Clock, *, party: Party, body: dict[str, Any],
-                               api_base: str) -> OrderTask:
+async def request_cancellation(uow: UnitOfWork, clock: Clock, profile: SellerProfile, *, party: Party,
+                               body: dict[str, Any], api_base: str) -> OrderTask:
     now = clock.now()
     order_id = body["productOrder"]["productOrderId"]
     async with uow:
         order = await uow.product_orders.find(party.buyer_id, order_id)
         if order is None:
             raise _problem("referenceNotFound", f"unknown product order {order_id}", "/productOrder/productOrderId")
-        if order.state is not OrderState.IN_PROGRESS:
-            raise _problem("invalidValue", f"order {order_id} is {order.state.value}; only an order in progress "
-                           "can be cancelled", "/productOrder/productOrderId")
         tid = new_id()
+        doc = _task_doc("cancel", tid, _href(api_base, "cancelProductOrder", tid), body, now)
+        doc.setdefault("relatedContactInformation", []).append(
+            seller_contact(profile, "cancelProductOrderSellerContact"))  # R76
         task = OrderTask(id=tid, buyer_id=party.buyer_id, seller_id=party.seller_id, channel=party.channel,
                          created_at=now, updated_at=now, kind="cancel", order_id=order_id,
-                         state=TaskState.ACKNOWLEDGED, due_at=now,
-                         doc=_task_doc("cancel", tid, _href(api_base, "cancelProductOrder", tid), body, now))
+                         state=TaskState.ACKNOWLEDGED, due_at=now, doc=doc)
+        if order.state is not OrderState.IN_PROGRESS:
+            # Table 13: a request about an order in a state that cannot be cancelled is taken (201) and
+            # rejected at once, the order left as it is.
+            task.doc["cancellationDeniedReason"] = (f"the order is {order.state.value}: only an order in "
+                                                    "progress can be cancelled")
+            task.move_to(TaskState.REJECTED, at=now)
+            await uow.cancel_requests.add(task)
+            await uow.commit()
+            return task
         order.resume_state = order.state
         order.move_to(OrderState.ASSESSING_CANCELLATION, at=now, reason="cancellation requested")
         await uow.cancel_requests.add(task)
@@ -458,32 +487,31 @@ async def list_charges(uow: UnitOfWork, *, buyer_id: str, flt: Any, offset: int,
 
 
 def _resume_after_hold(order: ProductOrder, item_id: str, at: datetime) -> None:
-    """The charge is settled: the item's remaining steps move on by the time it was held."""
-    held = at - (order.held_since or at)
+    """The charge is settled: the item's remaining steps move on by the time this item was held."""
+    held = at - (order.held_since(item_id) or at)
     for step in order.plan:
         if step.item_id == item_id:
             step.at = step.at + held
-    order.held_since = None
     done = next((s.at for s in order.plan if s.item_id == item_id and s.kind == "complete"), None)
     if done is not None and held > timedelta(0):
         order.set_expected_completion(item_id, done, at=at)
 
 
-def settle_charge(order: ProductOrder, charge: Charge, *, accepted: bool, at: datetime) -> None:
-    """Apply the outcome of a charge to its order: go on when accepted, fail the item otherwise."""
+def settle_charge(order: ProductOrder, charge: Charge, *, accepted: bool, at: datetime,
+                  timed_out: bool = False) -> None:
+    """Apply the outcome of a charge to its order: the item goes on when accepted and fails otherwise; the
+    order leaves held.assessingCharge only once no other item still waits for an answer."""
     item_id = charge.item_id
-    if order.state is OrderState.HELD_ASSESSING_CHARGE:
+    if item_id is not None and order.item_state(item_id) is ItemState.HELD:
+        if accepted:
+            _resume_after_hold(order, item_id, at)
+            order.move_item(item_id, ItemState.IN_PROGRESS, at=at, reason="charge accepted")
+        else:
+            why = "was not answered in time" if timed_out else "was declined"
+            order.fail_item(item_id, f"the blocking charge {charge.id} {why}", at=at)
+    still_held = any(ItemState(i["state"]) is ItemState.HELD for i in order.items)
+    if order.state is OrderState.HELD_ASSESSING_CHARGE and not still_held:
         order.move_to(OrderState.IN_PROGRESS, at=at, reason="charge settled")
-    if item_id is None or order.item_state(item_id) is not ItemState.HELD:
-        return
-    if accepted:
-        order.move_item(item_id, ItemState.IN_PROGRESS, at=at, reason="charge accepted")
-        _resume_after_hold(order, item_id, at)
-    else:
-        order.move_item(item_id, ItemState.FAILED, at=at, reason="charge not accepted")
-        order.plan = [s for s in order.plan if s.item_id != item_id]
-        order.held_since = None
-        order.settle_if_done(at=at)
 
 
 async def respond_to_charge(uow: UnitOfWork, clock: Clock, *, buyer_id: str, charge_id: str,
