@@ -142,8 +142,6 @@ async def release_or_fail(uow: UnitOfWork, enq: SupplyEnquiry, *, now: datetime)
             await uow.commands.save(cmd)
         order = await uow.product_orders.get_unscoped(composite.order_id)
         if order.item_state(composite.item_id) is ItemState.IN_PROGRESS:
-            order.move_item(composite.item_id, ItemState.FAILED, at=now, reason=reason)
-            order.item(composite.item_id)["terminationError"] = [{"code": "otherIssue", "value": reason[:255]}]
-            order.settle_if_done(at=now)
+            order.fail_item(composite.item_id, reason, at=now)
             await uow.product_orders.save(order)
     await uow.composites.save(composite)

@@ -90,9 +90,7 @@ async def fail_item(uow: UnitOfWork, order: ProductOrder, composite: CompositeOr
                      now: datetime) -> None:
     iid = composite.item_id
     if order.item_state(iid) is ItemState.IN_PROGRESS:
-        order.move_item(iid, ItemState.FAILED, at=now, reason=reason)
-        order.item(iid)["terminationError"] = [{"code": "otherIssue", "value": reason[:255]}]
-        order.settle_if_done(at=now)
+        order.fail_item(iid, reason, at=now)
 
 
 async def cancel_others(uow: UnitOfWork, composite: CompositeOrder, broken: Segment, *, now: datetime) -> None:
