@@ -8,6 +8,7 @@ operation ids; the application itself is one FastAPI app, so a request crosses o
 
 from __future__ import annotations
 
+import functools
 import gc
 import importlib
 from collections.abc import AsyncIterator, Callable
@@ -18,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.routing import BaseRoute
 
 from counterpoint import __version__
 from counterpoint.api import errors
@@ -44,9 +46,21 @@ MOUNTS: dict[str, tuple[Route, ...]] = {
 CHANNELS = ("sonata", "cantata")
 
 
+@functools.cache
 def _router(route: Route, channel: str) -> APIRouter:
     factory: Callable[[str], APIRouter] = getattr(importlib.import_module(route.module), route.factory)
     return factory(channel)
+
+
+@functools.cache
+def _mounted_routes() -> tuple[BaseRoute, ...]:
+    """Every function's routes under its base path, for both channels."""
+    mounted = APIRouter(default_response_class=MefJSONResponse)
+    for channel in CHANNELS:
+        for function in MOUNTS:
+            for route in MOUNTS[function]:
+                mounted.include_router(_router(route, channel), prefix=base_path(function, channel))
+    return tuple(mounted.routes)
 
 
 def _openapi_routes(app: FastAPI, prefix: str, title: str, version: str, routers: list[APIRouter]) -> None:
@@ -100,14 +114,15 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
     app.state.container = container
     errors.install(app)
     app.state.functions = []
+    # The routes are built once per process and shared by every app made in it (the tests make hundreds;
+    # building and resolving them is most of an app's cost): they read the container from
+    # `request.app.state`, never from the app that first built them.
+    app.router.routes.extend(_mounted_routes())
     for channel in CHANNELS:
         for function in MOUNTS:
             prefix = base_path(function, channel)
-            routers = [_router(route, channel) for route in MOUNTS[function]]
-            for router in routers:
-                app.include_router(router, prefix=prefix)
             _openapi_routes(app, prefix, f"counterpoint {channel} {function}",
-                            BASE[function][channel].split("/v")[-1], routers)
+                            BASE[function][channel].split("/v")[-1], [_router(r, channel) for r in MOUNTS[function]])
             app.state.functions.append((channel, function))
 
     from counterpoint.api import listener
