@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -25,18 +27,33 @@ from tests.helpers import ListenerRecorder
 pytest_plugins = ["tests.skip_summary"]  # the run ends with every skip and its reason
 
 
-def _postgres_admin_url() -> str | None:
-    return os.environ.get("COUNTERPOINT_TEST_POSTGRES_URL")
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[tuple[str | None, str]]:
+    """(URL of a server the tests may create databases on, "") or (None, why there is none).
+
+    COUNTERPOINT_TEST_POSTGRES_URL when set; otherwise a throwaway server started for this session when the
+    PostgreSQL binaries are installed (tests/throwaway_postgres.py)."""
+    configured = os.environ.get("COUNTERPOINT_TEST_POSTGRES_URL")
+    if configured:
+        yield configured, ""
+        return
+    from tests.throwaway_postgres import throwaway_postgres
+
+    with throwaway_postgres() as found:
+        yield found
 
 
 @pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str | None]:
-    """A fresh PostgreSQL database for this test session (dropped at the end); None if not configured."""
-    admin = _postgres_admin_url()
+def postgres_database(postgres_admin: tuple[str | None, str]) -> Iterator[str | None]:
+    """A fresh PostgreSQL database for this test session, migrated once (dropped at the end); None if there
+    is no server."""
+    admin, _ = postgres_admin
     if not admin:
         yield None
         return
     import asyncio
+
+    from counterpoint.storage.db import create_engine, migrate
 
     name = f"cp_test_{uuid.uuid4().hex[:10]}"
 
@@ -48,22 +65,63 @@ def postgres_database() -> Iterator[str | None]:
         finally:
             await engine.dispose()
 
+    async def _migrate(url: str) -> None:
+        engine = create_engine(url)
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+        asyncio.run(_migrate(url))
+        yield url
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite database migrated by Alembic per session; each test gets a copy of the file (the same schema
+    a migration gives, at a file copy's cost)."""
+    import asyncio
+
+    from counterpoint.storage.db import create_engine, migrate
+
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+
+    async def _migrate() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()  # the last connection closing checkpoints the WAL into the file
+
+    asyncio.run(_migrate())
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_database: str | None) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'cp.db'}"
+        import shutil
+
+        target = tmp_path / "cp.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite+aiosqlite:///{target}"
+    postgres_database: str | None = request.getfixturevalue("postgres_database")  # only PostgreSQL tests start it
     if postgres_database:
         return postgres_database
+    _, why = request.getfixturevalue("postgres_admin")
     if os.environ.get("CI"):
-        pytest.fail("CI must run the PostgreSQL tests: set COUNTERPOINT_TEST_POSTGRES_URL")
-    pytest.skip("set COUNTERPOINT_TEST_POSTGRES_URL to run the PostgreSQL tests")
+        pytest.fail(f"CI must run the PostgreSQL tests: {why}")
+    pytest.skip(why)
+
+
+@functools.cache
+def _demo_profile():  # type: ignore[no-untyped-def]
+    return load_profile(DEMO_PROFILE)
 
 
 @pytest.fixture
@@ -73,7 +131,8 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def profile():  # type: ignore[no-untyped-def]
-    return load_profile(DEMO_PROFILE)
+    """The demo profile, parsed once per session; each test gets its own deep copy."""
+    return copy.deepcopy(_demo_profile())
 
 
 @pytest.fixture
