@@ -54,7 +54,7 @@ def chain_view(states: dict[str, ProviderState], correlation_id: str, status: st
 def live_view(states: dict[str, ProviderState], correlation_id: str, status: str) -> Group:
     """One compact table for the live view: it fits an 80x24 terminal (one row per order and per segment)."""
     table = Table(expand=False, show_edge=False, pad_edge=False, box=None, header_style="bold")
-    for col, width in (("who", 3), ("order / segment", 22), ("from / by", 18), ("state", 14), ("expected", 12)):
+    for col, width in (("who", 3), ("order / segment", 20), ("from / by", 20), ("state", 14), ("expected", 12)):
         table.add_column(col, max_width=width, no_wrap=True, overflow="ellipsis")
     for st in states.values():
         for o in st.orders:
@@ -67,7 +67,7 @@ def live_view(states: dict[str, ProviderState], correlation_id: str, status: str
             if comp.correlation_id != correlation_id:
                 continue
             for seg in comp.segments:
-                table.add_row("", f"  {seg.name}", seg.provider_id + (" (own)" if seg.own else ""),
+                table.add_row("", f"  {seg.name}", seg.provider_id,
                               _seg(seg.state.value), _when(seg.expected_completion))
     return Group(table, f"[bold]{status}[/bold]")
 

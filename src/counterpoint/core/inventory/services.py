@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from counterpoint.core.inventory.model import Product, ProductStatus, iso
-from counterpoint.core.shared.errors import NotFound
+from counterpoint.core.shared.errors import Conflict, NotFound
 from counterpoint.core.shared.ids import new_id
 
 if TYPE_CHECKING:
@@ -100,6 +100,13 @@ async def seed_existing(uow: UnitOfWork, profile: SellerProfile, *, at: datetime
     Idempotent: a product whose id is already stored is left as it is (the Buyer may have modified or
     deleted it since; the database, not the profile, then holds its truth).
     """
+    try:
+        return await _seed(uow, profile, at)
+    except Conflict:  # another process seeded the same products at the same moment: what it stored stands
+        return await _seed(uow, profile, at)
+
+
+async def _seed(uow: UnitOfWork, profile: SellerProfile, at: datetime) -> list[str]:
     added: list[str] = []
     async with uow:
         for p in profile.inventory:
