@@ -160,3 +160,36 @@ async def test_hostile_query_parameters_are_400_on_every_list(client: httpx.Asyn
     for name in dates[:1]:  # a zone-aware value at the edge of the range is fine
         r = await client.get(url, params={name: "9999-12-31T00:00:00Z", "offset": str(2**31 - 1)}, headers=BUYER_A)
         assert r.status_code == 200 and r.json() == []
+
+
+def _forged(note_id: str) -> dict:
+    return {"id": note_id, "author": "Lion City Metro (the seller)", "source": "seller",
+            "date": "2020-01-01T00:00:00Z", "text": "approved by the seller"}
+
+
+async def test_the_caller_is_always_the_author_and_source_of_its_notes(client: httpx.AsyncClient) -> None:
+    body = order_body(note=[_forged("n1")])
+    body["productOrderItem"][0]["note"] = [_forged("n2")]
+    r = await client.post(f"{ORDER_BASE}/productOrder", headers=BUYER_A, json=body)
+    assert r.status_code == 201, r.text
+    order = assert_mef_response(r, "productOrder", "/productOrder", "post")
+    notes = [*order["note"], *order["productOrderItem"][0]["note"]]
+    assert {(n["id"], n["author"], n["source"]) for n in notes} == {("n1", "buyer-a", "buyer"),
+                                                                    ("n2", "buyer-a", "buyer")}
+    assert all(n["date"] != "2020-01-01T00:00:00Z" for n in notes)
+    patch = {"note": [_forged("n3")],
+             "productOrderItem": [{"id": order["productOrderItem"][0]["id"], "note": [_forged("n4")]}]}
+    r = await client.patch(f"{ORDER_BASE}/productOrder/{order['id']}", headers=BUYER_A, json=patch)
+    assert r.status_code == 200, r.text
+    patched = assert_mef_response(r, "productOrder", "/productOrder/{id}", "patch")
+    for n in [*patched["note"], *patched["productOrderItem"][0]["note"]]:
+        assert (n["author"], n["source"]) == ("buyer-a", "buyer"), n
+    r = await client.get(f"{ORDER_BASE}/productOrder/{order['id']}", headers=BUYER_A)
+    assert {n["id"] for n in r.json()["note"] if n["source"] == "seller"} == set()
+    q = quote(qitem(), externalId="notes")
+    q["note"], q["quoteItem"][0]["note"] = [_forged("q1")], [_forged("q2")]
+    r = await client.post(f"{QUOTE_BASE}{COLLECTION}", headers=BUYER_A, json=q)
+    assert r.status_code == 201, r.text
+    created = assert_mef_response(r, "quote", COLLECTION, "post")
+    mine = [n for n in [*created.get("note", []), *created["quoteItem"][0].get("note", [])] if n["id"] in ("q1", "q2")]
+    assert len(mine) == 2 and all((n["author"], n["source"]) == ("buyer-a", "buyer") for n in mine)

@@ -33,6 +33,7 @@ from counterpoint.core.serviceability.services import check_poq_ref
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import Conflict, Invalid, NotFound, Problem
 from counterpoint.core.shared.ids import new_id
+from counterpoint.core.shared.notes import own_notes, own_request_notes
 from counterpoint.core.shared.validation import ProductSchemas, check_configurations, item_configurations
 
 if TYPE_CHECKING:
@@ -288,6 +289,7 @@ async def _create_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, s
                                     configs=item_configurations(body["productOrderItem"], "productOrderItem"))
     oid = new_id()
     doc = body  # the caller hands over a body it parsed for us: no copy needed
+    own_request_notes(doc, "productOrderItem", buyer_id=party.buyer_id, at=now)
     doc.update({"id": oid, "href": _href(api_base, "productOrder", oid), "orderDate": iso(now),
                 "state": OrderState.ACKNOWLEDGED.value,
                 "stateChange": [{"state": OrderState.ACKNOWLEDGED.value, "changeDate": iso(now)}]})
@@ -361,11 +363,11 @@ async def update_order(uow: UnitOfWork, clock: Clock, *, buyer_id: str, order_id
             kept = _sellers(order.doc.get("relatedContactInformation"))
             order.doc["relatedContactInformation"] = kept + [
                 copy.deepcopy(c) for c in body["relatedContactInformation"] if c.get("role") != "sellerContact"]
-        known = {n.get("id") for n in order.doc.get("note", [])}
-        for note in body.get("note") or []:  # notes are append-only: only ones not seen before are added
-            if note.get("id") not in known:
-                order.add_note(note.get("text", ""), at=now, note_id=note.get("id") or new_id(),
-                               author=note.get("author", buyer_id), source="buyer")
+        # notes are append-only (only ones not seen before are added), and always the caller's own
+        order.doc.setdefault("note", []).extend(
+            own_notes(body.get("note"), buyer_id=buyer_id, at=now, known=order.doc.get("note", [])))
+        if not order.doc["note"]:
+            del order.doc["note"]
         ids = {item["id"] for item in order.items}
         for change in body.get("productOrderItem") or []:
             if change.get("id") not in ids:
@@ -378,11 +380,9 @@ async def update_order(uow: UnitOfWork, clock: Clock, *, buyer_id: str, order_id
             if "relatedContactInformation" in change:  # the Seller's own contact stays
                 item["relatedContactInformation"] = _sellers(item_before.get("relatedContactInformation")) + [
                     c for c in item["relatedContactInformation"] if c.get("role") != "sellerContact"]
-            seen = {n.get("id") for n in item.get("note", [])}
-            for note in change.get("note") or []:
-                if note.get("id") not in seen:
-                    item.setdefault("note", []).append({**note, "source": "buyer",
-                                                        "date": note.get("date", iso(now))})
+            added = own_notes(change.get("note"), buyer_id=buyer_id, at=now, known=item.get("note", []))
+            if added:
+                item.setdefault("note", []).extend(added)
         order.updated_at = now
         await uow.product_orders.save(order)
         await uow.commit()

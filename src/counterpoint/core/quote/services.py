@@ -34,6 +34,7 @@ from counterpoint.core.serviceability.services import check_poq_ref, holdings, s
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import Invalid, Problem
 from counterpoint.core.shared.ids import new_id
+from counterpoint.core.shared.notes import own_request_notes
 from counterpoint.core.shared.times import parse_aware
 from counterpoint.core.shared.validation import ProductSchemas, gather_configuration_problems
 
@@ -144,6 +145,7 @@ async def create_quote(uow: UnitOfWork, clock: Clock, profile: SellerProfile, sc
                                              items=request[ITEMS], items_key=ITEMS, problems=problems)
     quote_id = new_id()
     doc = copy.deepcopy(request)
+    own_request_notes(doc, ITEMS, buyer_id=buyer_id, at=now)
     doc["href"] = f"{href_base}/quote/{quote_id}"
     doc["relatedContactInformation"] = [*(doc.get("relatedContactInformation") or []), seller_contact(profile)]
     for item in doc[ITEMS]:
