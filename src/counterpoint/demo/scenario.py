@@ -22,7 +22,7 @@ from sqlalchemy import select
 from counterpoint.core.orchestration.enquiry import SupplyEnquiry
 from counterpoint.core.orchestration.model import CompositeOrder
 from counterpoint.core.ordering.model import ProductOrder
-from counterpoint.core.ordering.services import bandwidth_mbps
+from counterpoint.core.ordering.payload import bandwidth_mbps
 from counterpoint.core.quote.model import Quote
 from counterpoint.core.shared.times import parse_aware as parse_time
 from counterpoint.demo.cluster import Cluster

@@ -25,7 +25,7 @@ from counterpoint.core.orchestration.supply import (
     Price,
     QuoteState,
 )
-from counterpoint.core.ordering.services import bandwidth_mbps
+from counterpoint.core.ordering.payload import bandwidth_mbps
 from counterpoint.core.ports import UnitOfWork
 from counterpoint.core.quote.model import Quote
 from counterpoint.core.seller.model import SellerProfile

@@ -13,7 +13,7 @@ from counterpoint.core.orchestration.enquiry_confirmation import apply_quoted_su
 from counterpoint.core.orchestration.modify import ChangeRefused, start_modify
 from counterpoint.core.orchestration.selection import NoSupplier
 from counterpoint.core.ordering.model import OrderTask, ProductOrder
-from counterpoint.core.ordering.services import bandwidth_mbps
+from counterpoint.core.ordering.payload import bandwidth_mbps
 from counterpoint.core.ports import CancellationAssessment, SupplyRefused, UnitOfWork
 from counterpoint.core.quote.model import Quote
 from counterpoint.core.quote.pricing import PricedItem

@@ -1,4 +1,5 @@
-"""The fulfilment engine: moves orders along the timeline the Seller's profile gave them.
+"""The fulfilment engine: moves orders along the timeline the Seller's profile gave them (timeline.py),
+decides cancellation and delivery-date requests, and times charges out.
 
 Each `advance_*` function handles one resource in one transaction and is idempotent over what is stored:
 a step is removed from the plan in the same commit that applies it, so a crash never applies it twice.
@@ -7,89 +8,21 @@ a step is removed from the plan in the same commit that applies it, so a crash n
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 
-from counterpoint.core.inventory.services import apply_order_item
+from counterpoint.core.ordering.charges import settle_charge
 from counterpoint.core.ordering.model import (
     ChargeState,
     ItemState,
     OrderState,
     OrderTask,
-    ProductOrder,
-    Step,
     TaskState,
-    iso,
     parse_time,
 )
-from counterpoint.core.ordering.services import new_charge, scenario_context, settle_charge
-from counterpoint.core.ports import NO_SUPPLY, SupplyChain, SupplyRefused, UnitOfWork
+from counterpoint.core.ordering.timeline import apply_step, scenario_context
+from counterpoint.core.ports import NO_SUPPLY, SupplyChain, UnitOfWork
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.clock import Clock
-
-
-async def _apply(uow: UnitOfWork, profile: SellerProfile, order: ProductOrder, step: Step, now: datetime,
-                 api_base: str, supply_chain: SupplyChain) -> None:
-    # A step runs at its planned time when the engine is late, but never before what the order last
-    # recorded: no history runs backwards (e.g. a step that came due while the order waited).
-    at = max(min(step.at, now), order.updated_at)
-    iid = step.item_id
-    state = order.item_state(iid)
-    if step.kind == "start":
-        if state is ItemState.ACKNOWLEDGED:
-            if order.state is OrderState.ACKNOWLEDGED:
-                order.move_to(OrderState.IN_PROGRESS, at=at)
-            order.move_item(iid, ItemState.IN_PROGRESS, at=at)
-    elif step.kind == "reject" and order.state is OrderState.ACKNOWLEDGED:
-        reasons = {iid: step.detail.get("reason", "rejected")}
-        for other in order.plan:  # every item found wanting is rejected together
-            if other.kind == "reject":
-                reasons[other.item_id] = other.detail.get("reason", "rejected")
-        order.reject(reasons, at=at)
-    elif step.kind == "orchestrate" and state is ItemState.IN_PROGRESS:
-        await _orchestrate(uow, supply_chain, profile, order, iid, at)
-    elif step.kind == "hold" and state is ItemState.IN_PROGRESS:
-        # The charge is the Buyer's to answer from the moment it exists: raised now, never back-dated.
-        at = max(now, at)
-        due = at + timedelta(days=profile.lead_times.charge_response_days)
-        charge = new_charge(order, iid, step.detail, at=at, due=due, api_base=api_base)
-        order.move_item(iid, ItemState.HELD, at=at, reason="awaiting the buyer's answer to a charge")
-        if order.state is OrderState.IN_PROGRESS:
-            order.move_to(OrderState.HELD_ASSESSING_CHARGE, at=at, reason="charge raised")
-        await uow.charges.add(charge)
-    elif step.kind == "milestone" and state is ItemState.IN_PROGRESS:
-        order.reach_milestone(iid, step.detail["name"], at=at)
-    elif step.kind == "slip" and state is ItemState.IN_PROGRESS:
-        days = timedelta(days=float(step.detail["days"]))
-        for later in order.plan:
-            if later.item_id == iid:
-                later.at = later.at + days
-        current = parse_time(order.item(iid).get("expectedCompletionDate")) or at
-        order.set_expected_completion(iid, current + days, at=at)
-    elif step.kind == "fail" and state is ItemState.IN_PROGRESS:
-        order.fail_item(iid, step.detail.get("reason", "failed"), at=at)
-    elif step.kind == "complete" and state is ItemState.IN_PROGRESS:
-        item = order.item(iid)
-        product = item.setdefault("product", {})
-        order.reach_milestone(iid, "serviceActivated", at=at)
-        pid = await apply_order_item(uow, buyer_id=order.buyer_id, seller_id=order.seller_id,
-                                     channel=order.channel, order_id=order.id, order_item=item,
-                                     action=item["action"], product_id=product.get("id"), at=at,
-                                     external_id=order.doc.get("externalId"))
-        product["id"] = pid
-        order.move_item(iid, ItemState.COMPLETED, at=at)
-        order.settle_if_done(at=at)
-
-
-async def _orchestrate(uow: UnitOfWork, supply_chain: SupplyChain, profile: SellerProfile, order: ProductOrder,
-                       iid: str, at: datetime) -> None:
-    """Hand an item built from segments to the supply chain, in the same transaction as its start."""
-    try:
-        expected = await supply_chain.start_item(uow, profile, order, order.item(iid), now=at)
-    except SupplyRefused as exc:
-        order.fail_item(iid, str(exc), at=at)
-        return
-    if expected is not None:
-        order.set_expected_completion(iid, expected, at=at)
+from counterpoint.core.shared.times import iso
 
 
 async def advance_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, order_id: str,
@@ -101,7 +34,7 @@ async def advance_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, o
         order = await uow.product_orders.get_unscoped(order_id)
         api_base = href_base(order.channel)
         while (step := order.next_due_step(now)) is not None:
-            await _apply(uow, profile, order, step, now, api_base, supply_chain)
+            await apply_step(uow, profile, order, step, now, api_base, supply_chain)
             order.plan.sort(key=lambda s: s.at)
             applied += 1
         if applied:

@@ -125,7 +125,8 @@ class ProductOrder(Aggregate):
     # --- reading ----------------------------------------------------------------------------------
     @property
     def items(self) -> list[dict[str, Any]]:
-        return self.doc["productOrderItem"]
+        items: list[dict[str, Any]] = self.doc["productOrderItem"]
+        return items
 
     def item(self, item_id: str) -> dict[str, Any]:
         for item in self.items:

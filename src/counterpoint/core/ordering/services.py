@@ -1,6 +1,7 @@
 """Use cases of MEF 123: place, read, update and cancel orders, change delivery dates, answer charges.
 
-Fulfilment (advancing scheduled steps) lives in fulfilment.py; both share this module's helpers.
+The emulated Seller's timeline (what its profile plans for an order, and each planned step) is in
+timeline.py, charges in charges.py; fulfilment.py drives the timeline and decides the Buyer's requests.
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ import copy
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from counterpoint.core.ordering.charges import settle_charge
 from counterpoint.core.ordering.model import (
-    API,
     ORDER_TERMINAL,
     Charge,
     ChargeState,
@@ -23,9 +24,8 @@ from counterpoint.core.ordering.model import (
     ProductOrder,
     Step,
     TaskState,
-    iso,
-    parse_time,
 )
+from counterpoint.core.ordering.timeline import plan_item
 from counterpoint.core.quote.model import Quote
 from counterpoint.core.quote.services import accept_quotes, check_quote_refs
 from counterpoint.core.seller.model import SellerProfile
@@ -34,6 +34,7 @@ from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import Conflict, Invalid, NotFound, Problem
 from counterpoint.core.shared.ids import new_id
 from counterpoint.core.shared.notes import own_notes, own_request_notes
+from counterpoint.core.shared.times import iso
 from counterpoint.core.shared.validation import ProductSchemas, check_configurations, item_configurations
 
 if TYPE_CHECKING:
@@ -69,111 +70,6 @@ class TaskFilter:
     order_id: str | None = None
     state: str | None = None
     extra: tuple[tuple[str, Any], ...] = ()  # kind-specific equality filters on the document
-
-
-def _place_context(profile: SellerProfile, item: dict[str, Any]) -> dict[str, Any]:
-    """Where an item is to be delivered, as the scenario rules see it."""
-    for place in (item.get("product") or {}).get("place") or []:
-        kind, pid = place.get("@type"), place.get("id")
-        address_id = None
-        if kind == "GeographicSiteRef" and pid and (site := profile.site(pid)):
-            address_id = site.address_id
-        elif kind == "GeographicAddressRef" and pid:
-            address_id = pid
-        if address_id and (address := profile.address(address_id)):
-            return {"address_id": address.id, "city": address.fields.get("city"),
-                    "country": address.fields.get("country")}
-        if kind == "FieldedAddress":
-            return {"city": place.get("city"), "country": place.get("country")}
-    return {}
-
-
-def bandwidth_mbps(config: dict[str, Any] | None) -> int | None:
-    """The largest committed rate an Access E-Line / UNI / Internet Access payload asks for, in Mb/s."""
-    if not config:
-        return None
-    best: float | None = None
-
-    def walk(node: Any) -> None:
-        nonlocal best
-        if isinstance(node, dict):
-            for key in ("cir", "cirMax", "ipvcBandwidth", "bandwidth"):
-                value = node.get(key)
-                if not isinstance(value, dict):
-                    continue
-                amount = value.get("irValue", value.get("amount"))
-                if isinstance(amount, int | float) and not isinstance(amount, bool):
-                    unit = str(value.get("irUnits", value.get("units", "MBPS"))).upper()
-                    scale = {"BPS": 1e-6, "KBPS": 1e-3, "MBPS": 1, "GBPS": 1e3, "TBPS": 1e6}.get(unit, 1)
-                    mbps = amount * scale
-                    best = mbps if best is None else max(best, mbps)
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(config)
-    return int(best) if best is not None else None
-
-
-def scenario_context(profile: SellerProfile, buyer_id: str, order: dict[str, Any],
-                     item: dict[str, Any]) -> dict[str, Any]:
-    product = item.get("product") or {}
-    ctx = {"offering": (product.get("productOffering") or {}).get("id"), "buyer": buyer_id,
-           "external_id": order.get("externalId"), **_place_context(profile, item)}
-    if any(s.match.min_bandwidth_mbps is not None for s in profile.scenarios):  # only scan when a rule asks
-        ctx["bandwidth_mbps"] = bandwidth_mbps(product.get("productConfiguration"))
-    return ctx
-
-
-def _plan_item(profile: SellerProfile, buyer_id: str, order: dict[str, Any], item: dict[str, Any],
-               now: datetime, *, orchestrated: bool = False) -> tuple[list[Step], datetime]:
-    """Schedule an item's life from the profile; returns the steps and the committed completion date.
-
-    `orchestrated`: a change to a product built from segments (see orchestrated_changes).
-    """
-    ctx = scenario_context(profile, buyer_id, order, item)
-    rules = profile.scenarios_for(ctx)
-    lead = profile.lead_times
-    start = now + timedelta(days=lead.order_ack_days)
-    iid = item["id"]
-    reject = next((r.order_reject_item for r in rules if r.order_reject_item), None)
-    if reject:
-        return [Step(at=start, item_id=iid, kind="reject", detail={"reason": reject})], start
-    offering = profile.offering(ctx["offering"]) if ctx.get("offering") else None
-    install = timedelta(days=offering.installation_days if offering else 10)
-    orch = profile.orchestration
-    if orch is not None and (orchestrated or (
-            item.get("action") == "add" and orch.offering(ctx.get("offering")) is not None)):
-        # built from segments, ours and our suppliers': the orchestrator decides when it is complete
-        return [Step(at=start, item_id=iid, kind="start"), Step(at=start, item_id=iid, kind="orchestrate")], \
-            start + install
-    if item.get("action") in ("delete", "modify"):  # a change to an installed product: no new installation
-        install = timedelta(days=max(1.0, install.days / 4))
-    done = start + install
-    requested = parse_time(item.get("requestedCompletionDate"))
-    if requested and requested > done:
-        done = requested
-    span = done - start
-    steps = [Step(at=start, item_id=iid, kind="start")]
-    charge = next((r.order_hold_for_charge for r in rules if r.order_hold_for_charge), None)
-    if charge:
-        steps.append(Step(at=start, item_id=iid, kind="hold", detail={
-            "description": charge.description, "amount": str(charge.amount), "currency": charge.currency,
-            "priceType": charge.kind}))
-    steps.append(Step(at=start + span * 0.25, item_id=iid, kind="milestone", detail={"name": "siteSurveyComplete"}))
-    steps.append(Step(at=start + span * 0.5, item_id=iid, kind="milestone",
-                      detail={"name": "installationScheduled"}))
-    slip = sum(r.order_delivery_slip_days for r in rules)
-    if slip:
-        steps.append(Step(at=start + span * 0.6, item_id=iid, kind="slip", detail={"days": slip}))
-    fail = next((r.order_fail_item for r in rules if r.order_fail_item), None)
-    if fail:
-        steps.append(Step(at=start + span * 0.75, item_id=iid, kind="fail", detail={"reason": fail}))
-    else:
-        steps.append(Step(at=done, item_id=iid, kind="complete"))
-    return steps, done
 
 
 async def orchestrated_changes(uow: UnitOfWork, profile: SellerProfile, buyer_id: str,
@@ -299,7 +195,7 @@ async def _create_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile, s
         quotes = await _check_items(uow, profile, party.buyer_id, doc["productOrderItem"], now=now)
         orchestrated = await orchestrated_changes(uow, profile, party.buyer_id, doc["productOrderItem"])
         for item in doc["productOrderItem"]:
-            steps, done = _plan_item(profile, party.buyer_id, doc, item, now,
+            steps, done = plan_item(profile, party.buyer_id, doc, item, now,
                                      orchestrated=item["id"] in orchestrated)
             plan.extend(steps)
             item["state"] = ItemState.ACKNOWLEDGED.value
@@ -486,34 +382,6 @@ async def list_charges(uow: UnitOfWork, *, buyer_id: str, flt: Any, offset: int,
         return await uow.charges.search(buyer_id, flt, offset=offset, limit=limit)
 
 
-def _resume_after_hold(order: ProductOrder, item_id: str, at: datetime) -> None:
-    """The charge is settled: the item's remaining steps move on by the time this item was held."""
-    held = at - (order.held_since(item_id) or at)
-    for step in order.plan:
-        if step.item_id == item_id:
-            step.at = step.at + held
-    done = next((s.at for s in order.plan if s.item_id == item_id and s.kind == "complete"), None)
-    if done is not None and held > timedelta(0):
-        order.set_expected_completion(item_id, done, at=at)
-
-
-def settle_charge(order: ProductOrder, charge: Charge, *, accepted: bool, at: datetime,
-                  timed_out: bool = False) -> None:
-    """Apply the outcome of a charge to its order: the item goes on when accepted and fails otherwise; the
-    order leaves held.assessingCharge only once no other item still waits for an answer."""
-    item_id = charge.item_id
-    if item_id is not None and order.item_state(item_id) is ItemState.HELD:
-        if accepted:
-            _resume_after_hold(order, item_id, at)
-            order.move_item(item_id, ItemState.IN_PROGRESS, at=at, reason="charge accepted")
-        else:
-            why = "was not answered in time" if timed_out else "was declined"
-            order.fail_item(item_id, f"the blocking charge {charge.id} {why}", at=at)
-    still_held = any(ItemState(i["state"]) is ItemState.HELD for i in order.items)
-    if order.state is OrderState.HELD_ASSESSING_CHARGE and not still_held:
-        order.move_to(OrderState.IN_PROGRESS, at=at, reason="charge settled")
-
-
 async def respond_to_charge(uow: UnitOfWork, clock: Clock, *, buyer_id: str, charge_id: str,
                             body: dict[str, Any]) -> Charge:
     now = clock.now()
@@ -541,30 +409,6 @@ async def respond_to_charge(uow: UnitOfWork, clock: Clock, *, buyer_id: str, cha
             charge.updated_at = now
         await uow.charges.save(charge)
         await uow.commit()
-    return charge
-
-
-def new_charge(order: ProductOrder, item_id: str, detail: dict[str, Any], *, at: datetime, due: datetime,
-               api_base: str) -> Charge:
-    cid = new_id()
-    price_type = detail.get("priceType", "nonRecurring")
-    charge_item: dict[str, Any] = {
-        "id": "1", "activityType": "new", "blocking": True, "priceCategory": "expedite", "priceType": price_type,
-        "price": {"dutyFreeAmount": {"unit": detail.get("currency", "USD"), "value": float(detail["amount"])}},
-        "state": "awaitingResponse",
-        "note": [{"id": new_id(), "author": order.seller_id, "date": iso(at), "source": "seller",
-                  "text": detail.get("description", "charge")}]}
-    if price_type == "recurring":
-        charge_item["recurringChargePeriod"] = "month"
-    doc = {"id": cid, "href": _href(api_base, "charge", cid), "creationDate": iso(at), "responseDueDate": iso(due),
-           "state": ChargeState.AWAITING_RESPONSE.value, "chargeItem": [charge_item],
-           "productOrderItem": {"productOrderId": order.id, "productOrderItemId": item_id,
-                                "productOrderHref": order.doc.get("href")}}
-    charge = Charge(id=cid, buyer_id=order.buyer_id, seller_id=order.seller_id, channel=order.channel,
-                    created_at=at, updated_at=at, order_id=order.id, item_id=item_id,
-                    state=ChargeState.AWAITING_RESPONSE, doc=doc, due_at=due)
-    charge.record("chargeCreateEvent", API, at)
-    order.item(item_id).setdefault("charge", []).append({"id": cid, "href": doc["href"]})
     return charge
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from counterpoint.core.orchestration.supply import SegmentRequest
-from counterpoint.core.ordering.services import bandwidth_mbps
+from counterpoint.core.ordering.payload import bandwidth_mbps
 from counterpoint.core.service_order.design import DesignFailed, design_segment
 from counterpoint.core.service_order.model import (
     CHANNEL,

@@ -36,7 +36,7 @@ from counterpoint.core.orchestration.supply import (
     SegmentState,
     Source,
 )
-from counterpoint.core.ordering.services import bandwidth_mbps
+from counterpoint.core.ordering.payload import bandwidth_mbps
 from counterpoint.core.shared.ids import ExternalRef
 
 SPEED_TIERS: tuple[int, ...] = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
