@@ -27,6 +27,8 @@ def test_check_profile_accepts_the_demo_and_names_what_is_wrong(tmp_path: Path) 
     bad.write_text(DEMO_PROFILE.read_text().replace("address: addr-sg-raffles", "address: addr-nowhere", 1))
     result = runner.invoke(app, ["check-profile", str(bad)])
     assert result.exit_code == 1 and "addr-nowhere" in result.output
+    line = next(i for i, text in enumerate(bad.read_text().splitlines(), 1) if "addr-nowhere" in text)
+    assert f"{bad}:{line}: site site-sg-raffles-mmr: unknown address addr-nowhere" in result.output
 
 
 def test_order_view_shows_the_lifecycle(tmp_path: Path) -> None:

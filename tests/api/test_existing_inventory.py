@@ -15,9 +15,10 @@ from counterpoint.core.shared.clock import ManualClock
 from counterpoint.profiles.loader import ProfileError, load_profile
 from counterpoint.settings import DEMO_PROFILE
 from tests.api.test_product_order import create, drive, get
+from tests.api.test_quote import QUOTE_BASE, qitem, quote
 from tests.builders import INVENTORY_BASE, ael_config, change_item, order_body
 from tests.helpers import BUYER_A, BUYER_B, assert_mef_response
-from tests.unit.serviceability.payloads import ADDRESS_BASE, POQ_BASE, poq
+from tests.unit.serviceability.payloads import ADDRESS_BASE, POQ_BASE, ael, poq
 
 EXISTING = "prod-existing-1"
 
@@ -135,3 +136,12 @@ def test_the_profile_inventory_names_what_is_wrong(tmp_path: Path, change: Any, 
     path.write_text(yaml.safe_dump(doc, allow_unicode=True))
     with pytest.raises(ProfileError, match=message):
         load_profile(path)
+
+
+async def test_a_change_quote_prices_an_existing_product(client: httpx.AsyncClient) -> None:
+    upgrade = {**qitem("up", place=None, offering=None, config=ael(2000)), "action": "modify"}
+    upgrade["product"]["id"] = EXISTING
+    r = await client.post(f"{QUOTE_BASE}/quote", headers=BUYER_A, json=quote(upgrade))
+    doc = assert_mef_response(r, "quote", "/quote", "post")
+    assert doc["state"] == "approved.orderable", doc
+    assert [p["priceType"] for p in doc["quoteItem"][0]["quoteItemPrice"]] == ["recurring"]

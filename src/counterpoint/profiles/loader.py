@@ -485,6 +485,11 @@ def _explain(exc: ValidationError, path: Path, text: str) -> list[str]:
         elif kind == "missing":
             what = f"{loc[-1]} is required"
             where = found
+        elif not loc and kind == "value_error":  # the cross-references: one line each, at the name they miss
+            for problem in str(err["msg"]).removeprefix("Value error, ").split("; "):
+                at = _line_of(text, problem)
+                out.append((at or 0, f"{path}{f':{at}' if at else ''}: {problem}"))
+            continue
         else:
             what = str(err["msg"]).removeprefix("Value error, ")
             where = found
@@ -493,6 +498,17 @@ def _explain(exc: ValidationError, path: Path, text: str) -> list[str]:
         if (line or 0, message) not in out:
             out.append((line or 0, message))
     return [message for _, message in sorted(out, key=lambda x: x[0])]
+
+
+def _line_of(text: str, problem: str) -> int | None:
+    """The first line naming the unknown thing a cross-reference problem ends with (else its owner's id)."""
+    words = problem.replace(":", " ").replace("(", " ").replace(")", " ").split()
+    for word in (words[-1], *(words[1:2] if len(words) > 1 else [])):
+        pattern = re.compile(rf"(?<![\w.-]){re.escape(word)}(?![\w.-])")
+        for number, line in enumerate(text.splitlines(), 1):
+            if pattern.search(line.split("#", 1)[0]):
+                return number
+    return None
 
 
 def _path_text(loc: tuple[str | int, ...]) -> str:
