@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from counterpoint.api.limits import BodyTooLarge
 from counterpoint.api.responses import MefJSONResponse
@@ -22,12 +23,13 @@ log = logging.getLogger("counterpoint.api")
 _STATUS = {
     ErrorKind.NOT_FOUND: 404, ErrorKind.CONFLICT: 409, ErrorKind.INVALID: 422,
     ErrorKind.BAD_REQUEST: 400, ErrorKind.FORBIDDEN: 403, ErrorKind.UNAUTHENTICATED: 401,
-    ErrorKind.NOT_IMPLEMENTED: 501,
+    ErrorKind.NOT_IMPLEMENTED: 501, ErrorKind.UNAVAILABLE: 503,
 }
+RETRY_AFTER_S = 5  # what a 503 tells the client to wait before trying again
 _DEFAULT_CODE = {
     ErrorKind.NOT_FOUND: "notFound", ErrorKind.CONFLICT: "conflict", ErrorKind.BAD_REQUEST: "invalidBody",
     ErrorKind.FORBIDDEN: "accessDenied", ErrorKind.UNAUTHENTICATED: "missingCredentials",
-    ErrorKind.NOT_IMPLEMENTED: "notImplemented",
+    ErrorKind.NOT_IMPLEMENTED: "notImplemented", ErrorKind.UNAVAILABLE: "serviceUnavailable",
 }
 
 # The error responses every MEF operation may document (bodies conform to Error400..Error501).
@@ -64,7 +66,9 @@ def core_error_response(exc: CoreError) -> MefJSONResponse:
     status = _STATUS[exc.kind]
     if exc.kind is ErrorKind.INVALID:
         return MefJSONResponse(problems_body(exc.problems), status_code=422)
-    return MefJSONResponse(error_body(exc.code or _DEFAULT_CODE[exc.kind], exc.reason), status_code=status)
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.kind is ErrorKind.UNAVAILABLE else None
+    return MefJSONResponse(error_body(exc.code or _DEFAULT_CODE[exc.kind], exc.reason), status_code=status,
+                           headers=headers)
 
 
 def _pointer(loc: tuple[Any, ...]) -> str:
@@ -153,7 +157,46 @@ def allowed_methods(app: FastAPI, path: str) -> tuple[str, ...]:
     return _in_order(m for pattern, methods in table if pattern.match(path) for m in methods)
 
 
+def unexpected_response(exc: Exception) -> MefJSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return MefJSONResponse(error_body("internalError", "the Seller met an unexpected condition"), status_code=500)
+
+
+class ContainErrors:
+    """Answers every error no handler took (500 with a MEF body) inside the application.
+
+    Starlette's outermost error middleware re-raises what it answers, and the server then closes the
+    client's keep-alive connection; an error contained here ends as an ordinary response instead.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:  # noqa: BLE001 - the one place that answers what nothing else did
+            if isinstance(exc, CoreError):
+                response = core_error_response(exc)
+            else:
+                response = unexpected_response(exc)
+            if not started:
+                await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
+    app.add_middleware(ContainErrors)
+
     @app.exception_handler(CoreError)
     async def _core(_: Request, exc: CoreError) -> MefJSONResponse:
         return core_error_response(exc)
@@ -202,6 +245,4 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> MefJSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return MefJSONResponse(error_body("internalError", "the Seller met an unexpected condition"),
-                               status_code=500)
+        return unexpected_response(exc)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from counterpoint.core.shared.aggregate import Aggregate
+from counterpoint.core.shared.errors import CoreError, Unavailable
 from counterpoint.core.shared.events import DomainEvent
 from counterpoint.core.shared.ids import new_id
 from counterpoint.storage.outbox import outbox
@@ -46,6 +49,14 @@ def _gate(engine: AsyncEngine) -> asyncio.Lock | None:
     return gate
 
 
+def is_outage(exc: BaseException) -> bool:
+    """Whether an error means the database is out of reach (down, restarting, refusing, locked too long),
+    as opposed to a refusal of what was asked (a constraint, a bug)."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    return isinstance(exc, OSError | TimeoutError | sa_exc.TimeoutError | sa_exc.DisconnectionError)
+
+
 class SqlUnitOfWork:
     def __init__(self, engine: AsyncEngine, *, correlation_id: str | None = None, channel: str | None = None
                  ) -> None:
@@ -66,29 +77,39 @@ class SqlUnitOfWork:
         try:
             self._conn = await self.engine.connect()
             await self._conn.begin()
-        except BaseException:
+        except BaseException as exc:
             if self._conn is not None:
-                await self._conn.close()
+                with contextlib.suppress(Exception):
+                    await self._conn.close()
                 self._conn = None
             if self._gate is not None:
                 self._gate.release()
+            if is_outage(exc):
+                raise Unavailable(f"the database cannot be reached: {type(exc).__name__}") from exc
             raise
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         assert self._conn is not None
+        failure = exc
         try:
-            if self._conn.in_transaction():
-                await self._conn.rollback()
-        finally:
             try:
-                await self._conn.close()
+                if self._conn.in_transaction():
+                    await self._conn.rollback()
             finally:
-                self._conn = None
-                self._events.clear()
-                self._repos.clear()
-                if self._gate is not None:
-                    self._gate.release()
+                await self._conn.close()
+        except Exception as cleanup:  # a dead connection cannot roll back: that is the outage, not a new bug
+            if not is_outage(cleanup):
+                raise
+            failure = failure or cleanup
+        finally:
+            self._conn = None
+            self._events.clear()
+            self._repos.clear()
+            if self._gate is not None:
+                self._gate.release()
+        if failure is not None and not isinstance(failure, CoreError) and is_outage(failure):
+            raise Unavailable(f"the database cannot be reached: {type(failure).__name__}") from failure
 
     @property
     def conn(self) -> AsyncConnection:

@@ -14,6 +14,7 @@ class ErrorKind(StrEnum):
     FORBIDDEN = "forbidden"
     UNAUTHENTICATED = "unauthenticated"
     NOT_IMPLEMENTED = "notImplemented"
+    UNAVAILABLE = "unavailable"  # a dependency (the database) cannot be reached now: retry later (503)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,13 @@ class Forbidden(CoreError):
 class Unauthenticated(CoreError):
     kind = ErrorKind.UNAUTHENTICATED
     code = "missingCredentials"
+
+
+class Unavailable(CoreError):
+    """The Seller cannot serve the request now (its database is unreachable); nothing was changed by it."""
+
+    kind = ErrorKind.UNAVAILABLE
+    code = "serviceUnavailable"
 
 
 class NotImplementedByUs(CoreError):
