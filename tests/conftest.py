@@ -156,14 +156,16 @@ async def container(database_url: str, clock: ManualClock, profile, recorder: Li
 
 
 async def _reset_postgres(c: Container) -> None:
-    """Tests share one PostgreSQL database per session: empty every table (the schema stays migrated)."""
+    """Tests share one PostgreSQL database per session: empty every table (the schema stays migrated).
+
+    DELETE, children first, not TRUNCATE: a test leaves a few rows, and TRUNCATE gives each table new files
+    (about 1.3 s for the 19 tables on a server with fsync, against 20 ms); no table has a sequence to restart."""
     async with c.engine.begin() as conn:
         exists = (await conn.execute(text("SELECT to_regclass('public.alembic_version')"))).scalar()
         if exists is None:
             return
-        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        if names:
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(metadata.sorted_tables):
+            await conn.execute(table.delete())
 
 
 @pytest.fixture

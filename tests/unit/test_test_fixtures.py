@@ -52,3 +52,24 @@ def test_each_sqlite_test_starts_from_a_copy_of_the_fully_migrated_schema(databa
     assert set(metadata.tables) <= tables
     assert version == ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
     assert rows == 0
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+async def test_the_postgresql_reset_leaves_every_table_empty(database_url: str, client, container) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from tests.conftest import _reset_postgres
+    from tests.helpers import BUYER_A
+
+    hub = await client.post("/mefApi/sonata/productOrderingManagement/v10/hub", headers=BUYER_A,
+                            json={"callback": "http://buyer.test/listener"})
+    assert hub.status_code == 201, hub.text
+
+    async def counts() -> dict[str, int]:
+        async with container.engine.connect() as conn:
+            return {t.name: (await conn.execute(select(func.count()).select_from(t))).scalar_one()
+                    for t in metadata.sorted_tables}
+
+    assert sum((await counts()).values()) > 0
+    await _reset_postgres(container)
+    assert set((await counts()).values()) == {0}
