@@ -149,6 +149,8 @@ async def test_charges_on_two_items_are_held_and_settled_per_item(client, contai
     held = [parse_time(i["stateChange"][-1]["changeDate"]) - parse_time(i["stateChange"][-2]["changeDate"])
             for i in order["productOrderItem"]]
     assert held[1] - held[0] == timedelta(hours=12)
+    assert [charge["id"] in i["note"][-1]["text"] for i, charge in zip(order["productOrderItem"], charges,
+                                                                      strict=True)] == [True, True]
     moved = [parse_time(i["expectedCompletionDate"]) for i in order["productOrderItem"]]
     assert [m - p for m, p in zip(moved, promised, strict=True)] == held
     await drive(container, clock, 30)
@@ -209,3 +211,22 @@ async def test_cancelling_after_one_item_completed_ends_cancelled(client, contai
     assert [s["state"] for s in order["stateChange"]][-3:] == ["assessingCancellation", "pendingCancellation",
                                                                "cancelled"]
     assert order_violations(order) == []
+
+
+async def test_a_revised_delivery_date_comes_with_a_note(client, container, clock) -> None:  # R50
+    order = await create(client, order_body(add_item("1", address="addr-jkt-sudirman")))
+    promised = order["productOrderItem"][0]["expectedCompletionDate"]
+    assert "note" not in order["productOrderItem"][0]
+    await drive(container, clock, 14)
+    item = (await get(client, order["id"]))["productOrderItem"][0]
+    (note,) = item["note"]
+    assert note["source"] == "seller" and note["author"]
+    assert note["text"] == (f"expected completion revised from {promised} to {item['expectedCompletionDate']}: "
+                            "the delivery slipped by 7 days")
+    r = await client.post(f"{ORDER_BASE}/modifyProductOrderItemRequestedDeliveryDate", headers=BUYER_A, json={
+        "productOrderItem": {"productOrderId": order["id"], "productOrderItemId": "1"},
+        "requestedCompletionDate": (clock.now() + timedelta(days=60)).isoformat()})
+    await drive(container, clock, 0.25)
+    item = (await get(client, order["id"]))["productOrderItem"][0]
+    assert len(item["note"]) == 2 and item["note"][1]["text"].endswith(f"as the Buyer asked in request "
+                                                                       f"{r.json()['id']}")

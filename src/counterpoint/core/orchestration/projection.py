@@ -78,7 +78,8 @@ async def derive(uow: UnitOfWork, profile: SellerProfile, composite: CompositeOr
                           "to": iso(promise)})
         composite.expected_completion = promise
         if item_state in (ItemState.IN_PROGRESS, ItemState.ACKNOWLEDGED, ItemState.HELD):
-            order.set_expected_completion(composite.item_id, promise, at=now)
+            order.set_expected_completion(composite.item_id, promise, at=now,
+                                          reason="the providers' dates for its segments moved")
 
 
 def _offering_of(order: ProductOrder, composite: CompositeOrder) -> str | None:

@@ -10,7 +10,7 @@ from counterpoint.core.shared.ids import new_id
 from counterpoint.core.shared.times import iso
 
 
-def _resume_after_hold(order: ProductOrder, item_id: str, at: datetime) -> None:
+def _resume_after_hold(order: ProductOrder, item_id: str, at: datetime, charge_id: str) -> None:
     """The charge is settled: the item's remaining steps move on by the time this item was held."""
     held = at - (order.held_since(item_id) or at)
     for step in order.plan:
@@ -18,7 +18,8 @@ def _resume_after_hold(order: ProductOrder, item_id: str, at: datetime) -> None:
             step.at = step.at + held
     done = next((s.at for s in order.plan if s.item_id == item_id and s.kind == "complete"), None)
     if done is not None and held > timedelta(0):
-        order.set_expected_completion(item_id, done, at=at)
+        order.set_expected_completion(item_id, done, at=at,
+                                      reason=f"work stopped while charge {charge_id} awaited the Buyer's answer")
 
 
 def settle_charge(order: ProductOrder, charge: Charge, *, accepted: bool, at: datetime,
@@ -28,7 +29,7 @@ def settle_charge(order: ProductOrder, charge: Charge, *, accepted: bool, at: da
     item_id = charge.item_id
     if item_id is not None and order.item_state(item_id) is ItemState.HELD:
         if accepted:
-            _resume_after_hold(order, item_id, at)
+            _resume_after_hold(order, item_id, at, charge.id)
             order.move_item(item_id, ItemState.IN_PROGRESS, at=at, reason="charge accepted")
         else:
             why = "was not answered in time" if timed_out else "was declined"

@@ -111,7 +111,8 @@ async def assess_task(uow: UnitOfWork, clock: Clock, profile: SellerProfile, kin
                         step.at = wanted
                 order.plan.sort(key=lambda s: s.at)
                 order.move_to(resume, at=now, reason="delivery date changed")
-                order.set_expected_completion(iid, wanted, at=now)
+                order.set_expected_completion(iid, wanted, at=now,
+                                              reason=f"as the Buyer asked in request {task.id}")
         order.resume_state = None
         await repo.save(task)
         await uow.product_orders.save(order)

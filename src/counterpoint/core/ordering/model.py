@@ -13,6 +13,7 @@ from typing import Any
 
 from counterpoint.core.shared.aggregate import Aggregate
 from counterpoint.core.shared.errors import NotFound
+from counterpoint.core.shared.ids import new_id
 from counterpoint.core.shared.times import iso
 from counterpoint.core.shared.transitions import check_transition
 
@@ -226,8 +227,16 @@ class ProductOrder(Aggregate):
         self.item(item_id).setdefault("milestone", []).append(milestone)
         self.record("productSpecificProductOrderItemMilestoneEvent", API, at, item_id=item_id, milestone=name)
 
-    def set_expected_completion(self, item_id: str, when: datetime, *, at: datetime) -> None:
-        self.item(item_id)["expectedCompletionDate"] = iso(when)
+    def set_expected_completion(self, item_id: str, when: datetime, *, at: datetime,
+                                reason: str = "the Seller's plan changed") -> None:
+        """Promise a new date; a revised date comes with a note saying so and why (R50)."""
+        item = self.item(item_id)
+        before, after = item.get("expectedCompletionDate"), iso(when)
+        item["expectedCompletionDate"] = after
+        if before and before != after:
+            item.setdefault("note", []).append({
+                "id": new_id(), "author": self.seller_id, "date": iso(at), "source": "seller",
+                "text": f"expected completion revised from {before} to {after}: {reason}"[:2000]})
         self.record("productOrderItemExpectedCompletionDateSet", API, at, item_id=item_id)
 
     def settle_if_done(self, *, at: datetime) -> None:

@@ -130,7 +130,8 @@ async def apply_step(uow: UnitOfWork, profile: SellerProfile, order: ProductOrde
             if later.item_id == iid:
                 later.at = later.at + days
         current = parse_time(order.item(iid).get("expectedCompletionDate")) or at
-        order.set_expected_completion(iid, current + days, at=at)
+        order.set_expected_completion(iid, current + days, at=at,
+                                      reason=f"the delivery slipped by {float(step.detail['days']):g} days")
     elif step.kind == "fail" and state is ItemState.IN_PROGRESS:
         order.fail_item(iid, step.detail.get("reason", "failed"), at=at)
     elif step.kind == "complete" and state is ItemState.IN_PROGRESS:
@@ -155,4 +156,4 @@ async def _orchestrate(uow: UnitOfWork, supply_chain: SupplyChain, profile: Sell
         order.fail_item(iid, str(exc), at=at)
         return
     if expected is not None:
-        order.set_expected_completion(iid, expected, at=at)
+        order.set_expected_completion(iid, expected, at=at, reason="the dates of the segments it is built from")
