@@ -13,19 +13,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from counterpoint.core.inventory.services import seed_existing
 from counterpoint.core.orchestration.ports import Timing
+from counterpoint.core.orchestration.registry import ProviderConfig
 from counterpoint.core.orchestration.supply_chain import Orchestrator
 from counterpoint.core.ports import NO_SUPPLY, SupplyChain
 from counterpoint.core.seller.model import SellerProfile
+from counterpoint.core.service_order.ports import NetworkController
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.validation import ProductSchemas
+from counterpoint.network.activation import ServiceActivationTester
+from counterpoint.network.controller import NetworkConfig, SimulatedNetworkController
 from counterpoint.notifications.relay import OutboxRelay
 from counterpoint.notifications.targets import TargetPolicy
+from counterpoint.productschemas import default_registry
 from counterpoint.profiles.credentials import refuse_demo_keys
 from counterpoint.profiles.loader import load_profile
 from counterpoint.settings import Settings
 from counterpoint.storage.db import create_engine, migrate
 from counterpoint.storage.relay import SqlRelayStore
 from counterpoint.storage.uow import SqlUnitOfWork
+from counterpoint.suppliers.gateway import SupplierGateway
+from counterpoint.suppliers.own_network import OwnNetworkAdapter, policy_from_mapping
+from counterpoint.workers.runner import WorkerSet
 
 
 class SystemClock:
@@ -61,6 +69,7 @@ class Container:
     clock: Clock
     http: httpx.AsyncClient | None = None
     workers: list[object] = field(default_factory=list)
+    running: WorkerSet | None = None  # the background loops, once start() started them
     _suppliers: Any = None
     tester: Any = None  # ActivationTester; built on first use when None
 
@@ -85,18 +94,27 @@ class Container:
     def suppliers(self) -> Any:
         """The supplier gateway (suppliers/gateway.py), built on first use from the profile's providers."""
         if self._suppliers is None:
-            from counterpoint.suppliers.gateway import SupplierGateway
-
             orch = self.profile.orchestration
             self._suppliers = SupplierGateway(orch.providers if orch else (), clock=self.clock,
                                               own_network=self._own_network)
         return self._suppliers
 
+    def callback_token(self, provider_id: str) -> str | None:
+        """The token a provider's callback URLs carry (None for a provider we do not know)."""
+        config = self.suppliers.providers.get(provider_id)
+        if config is None:
+            return None
+        secret = config.callback_secret or self.settings.api_key_salt.get_secret_value()
+        token: str = self.suppliers.callback_token(provider_id, secret)
+        return token
+
+    def callback_url(self, provider_id: str) -> str:
+        """Where a provider sends its notifications to us (api/listener.py serves it)."""
+        return f"{self.base_url}/suppliers/{provider_id}/{self.callback_token(provider_id)}"
+
     def activation_tester(self) -> Any:
         """The end-to-end activation test (network/activation.py), measuring our segments on our controller."""
         if self.tester is None:
-            from counterpoint.network.activation import ServiceActivationTester
-
             orch = self.profile.orchestration
             own = next((p for p in orch.providers if p.adapter == "own-network"), None) if orch else None
             controller = getattr(self.suppliers.adapter(own.id), "controller", None) if own else None
@@ -104,15 +122,11 @@ class Container:
         return self.tester
 
     def _own_network(self, config: Any) -> Any:
-        from counterpoint.suppliers.own_network import build_adapter
-
-        return build_adapter(config, uow_factory=self.uow, clock=self.clock)
+        return build_own_network(config, uow_factory=self.uow, clock=self.clock)
 
     @property
     def schemas(self) -> ProductSchemas:
         """The MEF product payload validators, loaded on first use and shared by the process."""
-        from counterpoint.productschemas import default_registry
-
         return default_registry()
 
     @property
@@ -139,16 +153,34 @@ class Container:
         return self.settings.base_url
 
     async def start(self) -> None:
+        """Migrate, seed the profile's inventory, and start the background workers when the settings say so."""
         await migrate(self.engine)
         if self.profile.inventory:  # the products the profile's Buyers already have (idempotent)
             await seed_existing(self.uow(), self.profile, at=self.clock.now())
+        if self.settings.run_workers and self.running is None:
+            self.running = WorkerSet.for_container(self)
+            self.running.start()
 
     async def close(self) -> None:
+        if self.running is not None:
+            await self.running.stop()
+            self.running = None
         if self._suppliers is not None:
             await self._suppliers.aclose()
         if self.http is not None:
             await self.http.aclose()
         await self.engine.dispose()
+
+
+def build_own_network(config: ProviderConfig, *, uow_factory: Callable[[], SqlUnitOfWork], clock: Clock,
+                      controller: NetworkController | None = None) -> OwnNetworkAdapter:
+    """The adapter with its controller: the simulated one, configured from `options.network`, unless given."""
+    options = getattr(config, "options", None) or {}
+    if controller is None:
+        controller = SimulatedNetworkController(NetworkConfig.from_mapping(options.get("network") or {}),
+                                                uow_factory=uow_factory, clock=clock)
+    return OwnNetworkAdapter(config, uow_factory=uow_factory, clock=clock, controller=controller,
+                             policy=policy_from_mapping(options.get("service_orders")))
 
 
 def build(settings: Settings, *, clock: Clock | None = None, profile: SellerProfile | None = None,

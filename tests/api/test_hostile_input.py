@@ -145,7 +145,7 @@ def _list_operations() -> list[tuple[str, str, list[str], list[str]]]:
                          ids=lambda v: v if isinstance(v, str) and v.startswith("/") else None)
 async def test_hostile_query_parameters_are_400_on_every_list(client: httpx.AsyncClient, function: str, path: str,
                                                               dates: list[str], texts: list[str]) -> None:
-    from counterpoint.api.mounts import base_path
+    from counterpoint.core.shared.apis import base_path
 
     url = base_path(function, "sonata") + path
     cases: list[dict[str, str]] = [{"offset": str(2**63)}, {"offset": str(2**31)}]

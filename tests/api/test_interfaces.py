@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from counterpoint.api.mounts import base_path
+from counterpoint.core.shared.apis import base_path
 from counterpoint.notifications.relay import OutboxRelay
 from tests.api.test_product_order import drive
 from tests.api.test_quote import qitem, quote

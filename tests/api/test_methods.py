@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import httpx
 
-from counterpoint.api.mounts import base_path
+from counterpoint.core.shared.apis import base_path
 from tests.helpers import BUYER_A, JSON, envelope, validate_against
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from starlette.testclient import TestClient
 
 from counterpoint.api.app import MOUNTS, create_app
-from counterpoint.api.mounts import base_path
 from counterpoint.bootstrap import build
+from counterpoint.core.shared.apis import base_path
 from counterpoint.core.shared.clock import ManualClock
 from counterpoint.profiles.loader import load_profile
 from counterpoint.settings import DEMO_PROFILE, Settings

@@ -24,7 +24,7 @@ from counterpoint.core.orchestration.supply import RANK, SegmentState
 from counterpoint.core.shared.times import iso, parse_aware
 from counterpoint.demo.cluster import Cluster, Provider, free_port
 from counterpoint.demo.scenario import enterprise_order
-from counterpoint.suppliers.partner_json.emulator import Behaviour, PartnerEmulator, create_app
+from counterpoint.emulators.partner_json import Behaviour, PartnerEmulator, create_app
 from tests.e2e.support import eventually, serving
 
 PROFILE = Path(__file__).resolve().parents[1] / "fixtures" / "fernway_buyer.yaml"

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from counterpoint.bootstrap import Container
+from counterpoint.bootstrap import Container, build_own_network
 from counterpoint.core.orchestration.supply import (
     CallbackRejected,
     CancellationOutcome,
@@ -23,7 +23,7 @@ from counterpoint.core.service_order.model import ServiceOrderState
 from counterpoint.core.shared.clock import ManualClock
 from counterpoint.core.shared.ids import ExternalRef
 from counterpoint.network.controller import SimulatedNetworkController
-from counterpoint.suppliers.own_network import OwnNetworkAdapter, build_adapter
+from counterpoint.suppliers.own_network import OwnNetworkAdapter
 from counterpoint.suppliers.own_network.adapter import SEGMENT_STATE
 from counterpoint.workers.service_order import ServiceOrderWorker
 from tests.network.conftest import AEL, BANGKOK, JAKARTA, SINGAPORE, provider_config, segment
@@ -165,7 +165,7 @@ async def test_no_callbacks_we_poll_ourselves(adapter: OwnNetworkAdapter) -> Non
 
 async def test_the_adapter_is_built_from_the_provider_options(container: Container, clock: ManualClock) -> None:
     config = provider_config(service_orders={"poll_interval_s": 60, "operational_timeout_s": 3600, "held_after": 5})
-    built = build_adapter(config, uow_factory=container.uow, clock=clock)
+    built = build_own_network(config, uow_factory=container.uow, clock=clock)
     assert isinstance(built.controller, SimulatedNetworkController)
     assert [s.uuid for s in built.controller.config.sips] == ["sip:jkt-acc-1", "sip:jkt-hub", "sip:sgp-hub",
                                                                "sip:sgp-acc-1"]

@@ -35,15 +35,15 @@ from counterpoint.core.orchestration.supply import (
 )
 from counterpoint.core.shared.clock import ManualClock
 from counterpoint.core.shared.ids import ExternalRef
-from counterpoint.suppliers.partner_json import mapping
-from counterpoint.suppliers.partner_json.adapter import PartnerJsonAdapter
-from counterpoint.suppliers.partner_json.emulator import (
+from counterpoint.emulators.partner_json import (
     CIRCUIT_STATUSES,
     SIGNATURE_HEADER,
     SPEED_TIERS,
     PartnerEmulator,
     create_app,
 )
+from counterpoint.suppliers.partner_json import mapping
+from counterpoint.suppliers.partner_json.adapter import PartnerJsonAdapter
 from counterpoint.suppliers.transport import Exchange
 from tests.builders import ael_config
 from tests.e2e.support import serving

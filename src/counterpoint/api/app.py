@@ -22,10 +22,10 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.routing import BaseRoute
 
 from counterpoint import __version__
-from counterpoint.api import errors
-from counterpoint.api.mounts import BASE, base_path
+from counterpoint.api import errors, listener
 from counterpoint.api.responses import MefJSONResponse
 from counterpoint.bootstrap import Container
+from counterpoint.core.shared.apis import BASE, base_path
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Route:
     factory: str = "make_router"  # callable(channel) -> APIRouter
 
 
-# function (key of api.mounts.BASE) -> the routers it serves. Each function is mounted per channel.
+# function (key of core.shared.apis.BASE) -> the routers it serves. Each function is mounted per channel.
 MOUNTS: dict[str, tuple[Route, ...]] = {
     "geographicAddress": (Route("counterpoint.api.geographic_address"),),
     "geographicSite": (Route("counterpoint.api.geographic_site"),),
@@ -90,22 +90,15 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
         if not manage_lifecycle:
             yield
             return
-        from counterpoint.workers.runner import WorkerSet
-
-        await container.start()
+        await container.start()  # the composition root starts the workers (settings.run_workers)
         # Everything alive now (app, contracts, compiled validators) lives as long as the process: keep it
         # out of the collector's way, so a full collection does not rescan it on the request path.
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 20, 50)  # each request allocates thousands of short-lived objects
-        workers = WorkerSet.for_container(container)
-        if container.settings.run_workers:
-            workers.start()
-        app.state.workers = workers
         try:
             yield
         finally:
-            await workers.stop()
             await container.close()
 
     # One application (one middleware stack per request); each function's routes under its base path.
@@ -124,8 +117,6 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
             _openapi_routes(app, prefix, f"counterpoint {channel} {function}",
                             BASE[function][channel].split("/v")[-1], [_router(r, channel) for r in MOUNTS[function]])
             app.state.functions.append((channel, function))
-
-    from counterpoint.api import listener
 
     app.include_router(listener.router)
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter
 
 from counterpoint.api.deps import Caller, Services
 from counterpoint.api.errors import MEF_ERRORS
-from counterpoint.api.mounts import base_path
 from counterpoint.api.responses import MefJSONResponse
 from counterpoint.api.routing import MefRoute
 from counterpoint.core.serviceability import services as serviceability
+from counterpoint.core.shared.apis import base_path
 
 
 def make_router(channel: str) -> APIRouter:

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from counterpoint.api.deps import Caller, Services
 from counterpoint.api.errors import MEF_ERRORS
-from counterpoint.api.mounts import base_path
 from counterpoint.api.paging import Page, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
 from counterpoint.api.routing import MefRoute
 from counterpoint.core.serviceability import services as serviceability
 from counterpoint.core.serviceability.services import SiteFilter
+from counterpoint.core.shared.apis import base_path
 from counterpoint.core.shared.errors import BadRequest
 
 # Query parameter -> SiteFilter field. A criterion given with an empty value is a MEF 400 missingQueryValue.

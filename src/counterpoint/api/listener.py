@@ -23,19 +23,6 @@ log = logging.getLogger("counterpoint.listener")
 router = APIRouter(include_in_schema=False)
 
 
-def _token(c: Services, provider_id: str) -> str | None:  # type: ignore[valid-type]
-    """The token a provider's callback URLs carry (None for a provider we do not know)."""
-    config = c.suppliers.providers.get(provider_id)
-    if config is None:
-        return None
-    secret = config.callback_secret or c.settings.api_key_salt.get_secret_value()
-    return c.suppliers.callback_token(provider_id, secret)
-
-
-def callback_base(c: Services, provider_id: str) -> str:  # type: ignore[valid-type]
-    return f"{c.base_url}/suppliers/{provider_id}/{_token(c, provider_id)}"
-
-
 @router.post("/suppliers/{provider_id}/{token}", status_code=204)
 async def supplier_callback_at_base(provider_id: str, token: str, request: Request, c: Services) -> Response:
     """A partner that posts to the very URL we registered (its webhooks add no path of their own)."""
@@ -44,7 +31,7 @@ async def supplier_callback_at_base(provider_id: str, token: str, request: Reque
 
 @router.post("/suppliers/{provider_id}/{token}/{path:path}", status_code=204)
 async def supplier_callback(provider_id: str, token: str, path: str, request: Request, c: Services) -> Response:
-    expected = _token(c, provider_id)
+    expected = c.callback_token(provider_id)
     if expected is None or not hmac.compare_digest(expected, token):
         return Response(status_code=404)
     adapter = c.suppliers.adapter(provider_id)

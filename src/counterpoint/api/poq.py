@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Query
 
 from counterpoint.api.deps import Caller, Services, caller_uow
 from counterpoint.api.errors import MEF_ERRORS
-from counterpoint.api.mounts import base_path
 from counterpoint.api.paging import Page, QueryInstant, aware, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
 from counterpoint.api.routing import MefRoute
 from counterpoint.core.serviceability import services as serviceability
 from counterpoint.core.serviceability.services import PoqFilter
+from counterpoint.core.shared.apis import base_path
 
 PoqStateQ = Literal["acknowledged", "terminatedWithError", "inProgress", "done.unableToProvide", "done.ready"]
 

@@ -13,6 +13,7 @@ from counterpoint.api.responses import MefJSONResponse
 from counterpoint.api.routing import MefRoute
 from counterpoint.core.inventory import services as inventory
 from counterpoint.core.inventory.services import ProductFilter
+from counterpoint.core.shared.apis import base_path
 
 StatusQ = Literal["active", "active.pendingChange", "cancelled", "pendingActive", "pendingTerminate",
                   "suspended", "suspendedPendingTerminate", "terminated"]
@@ -24,8 +25,6 @@ def make_router(channel: str) -> APIRouter:
     router = APIRouter(route_class=MefRoute, tags=["product"])
 
     def with_href(doc: dict[str, Any], c: Services) -> dict[str, Any]:
-        from counterpoint.api.mounts import base_path
-
         return {**doc, "href": f"{c.base_url}{base_path('productInventory', channel)}/product/{doc['id']}"}
 
     @router.get("/product", operation_id="listProduct", responses=MEF_ERRORS, response_class=MefJSONResponse)

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Header, Query
 
 from counterpoint.api.deps import Caller, Services, caller_uow
 from counterpoint.api.errors import MEF_ERRORS
-from counterpoint.api.mounts import base_path
 from counterpoint.api.paging import Page, QueryInstant, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
 from counterpoint.api.routing import MefRoute
 from counterpoint.core.ordering import services as ordering
 from counterpoint.core.ordering.model import Charge, OrderTask, ProductOrder
 from counterpoint.core.ordering.services import OrderFilter, Party, TaskFilter
+from counterpoint.core.shared.apis import base_path
 
 # Not a MEF header: a buyer (counterpoint's own supplier gateway sends one) may name its create request so a
 # retry after a lost answer returns the order the first attempt made. Same key, same buyer: same order.

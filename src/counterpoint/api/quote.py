@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Query
 
 from counterpoint.api.deps import Caller, Services, caller_uow
 from counterpoint.api.errors import MEF_ERRORS
-from counterpoint.api.mounts import base_path
 from counterpoint.api.paging import Page, QueryInstant, aware, page_params, page_response
 from counterpoint.api.responses import MefJSONResponse
 from counterpoint.api.routing import MefRoute
 from counterpoint.core.quote import services as quoting
 from counterpoint.core.quote.model import QuoteFilter
+from counterpoint.core.shared.apis import base_path
 
 QuoteStateQ = Literal["accepted", "acknowledged", "answered", "approved.orderable", "approved.orderableAlternate",
                       "cancelled", "unableToProvide", "declined", "expired", "inProgress", "inProgress.draft",

@@ -50,9 +50,9 @@ def serve(
     import uvicorn
 
     from counterpoint.api.app import create_app
-    from counterpoint.api.mounts import base_path
     from counterpoint.bootstrap import build
     from counterpoint.cli.database import DatabaseInUse, describe, serving_lock
+    from counterpoint.core.shared.apis import base_path
     from counterpoint.profiles.loader import ProfileError, load_profile
 
     settings = _settings(config, port, database_url)

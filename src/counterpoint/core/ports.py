@@ -39,7 +39,6 @@ class Resources(Protocol):
 
 class UnitOfWork(Protocol):
     hub: HubListeners
-    address_validations: Resources
     poqs: Resources
     quotes: Resources
     product_orders: Resources

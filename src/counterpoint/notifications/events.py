@@ -5,28 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from counterpoint.api.mounts import base_path
+from counterpoint.core.shared.apis import EVENT_RESOURCES, base_path
 from counterpoint.core.shared.times import iso
 
-# Which notification family and resource path each MEF event type names (Seller and Buyer sides share it),
-# and the name of its item-id field.
-EVENT_RESOURCES: dict[str, tuple[str, str]] = {
-    "poqCreateEvent": ("poq", "productOfferingQualification"),
-    "poqStateChangeEvent": ("poq", "productOfferingQualification"),
-    "poqItemStateChangeEvent": ("poq", "productOfferingQualification"),
-    "quoteStateChangeEvent": ("quote", "quote"),
-    "quoteItemStateChangeEvent": ("quote", "quote"),
-    "productOrderStateChangeEvent": ("productOrder", "productOrder"),
-    "productOrderItemStateChangeEvent": ("productOrder", "productOrder"),
-    "productOrderItemExpectedCompletionDateSet": ("productOrder", "productOrder"),
-    "productSpecificProductOrderItemMilestoneEvent": ("productOrder", "productOrder"),
-    "cancelProductOrderStateChangeEvent": ("productOrder", "cancelProductOrder"),
-    "chargeCreateEvent": ("productOrder", "charge"),
-    "chargeStateChangeEvent": ("productOrder", "charge"),
-    "chargeTimeoutEvent": ("productOrder", "charge"),
-    "modifyProductOrderItemRequestedDeliveryDateStateChangeEvent":
-        ("productOrder", "modifyProductOrderItemRequestedDeliveryDate"),
-}
 _ITEM_FIELD = {"poq": "poqItemId", "quote": "quoteItemId", "productOrder": "orderItemId"}
 
 

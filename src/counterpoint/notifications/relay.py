@@ -24,8 +24,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from counterpoint.api.mounts import listener_path
 from counterpoint.core.hub.model import HubListener, parse_callback
+from counterpoint.core.shared.apis import listener_path
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import BadRequest
 from counterpoint.core.shared.ids import new_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import insert
@@ -15,23 +15,20 @@ from counterpoint.core.shared.aggregate import Aggregate
 from counterpoint.core.shared.errors import CoreError, Unavailable
 from counterpoint.core.shared.events import DomainEvent
 from counterpoint.core.shared.ids import new_id
+from counterpoint.storage.enquiry import SqlSupplyEnquiries
+from counterpoint.storage.hub import SqlHubListeners
+from counterpoint.storage.inventory import SqlProducts
+from counterpoint.storage.orchestration import SqlCompositeOrders, SqlOutboundCommands
+from counterpoint.storage.ordering import (
+    SqlCancelRequests,
+    SqlCharges,
+    SqlDeliveryDateRequests,
+    SqlProductOrders,
+)
 from counterpoint.storage.outbox import outbox
-
-if TYPE_CHECKING:
-    from counterpoint.storage.enquiry import SqlSupplyEnquiries
-    from counterpoint.storage.hub import SqlHubListeners
-    from counterpoint.storage.inventory import SqlProducts
-    from counterpoint.storage.orchestration import SqlCompositeOrders, SqlOutboundCommands
-    from counterpoint.storage.ordering import (
-        SqlCancelRequests,
-        SqlCharges,
-        SqlDeliveryDateRequests,
-        SqlProductOrders,
-    )
-    from counterpoint.storage.quote import SqlQuotes
-    from counterpoint.storage.service_order import SqlServiceOrders
-    from counterpoint.storage.serviceability import SqlAddressValidations, SqlPoqs
-
+from counterpoint.storage.quote import SqlQuotes
+from counterpoint.storage.service_order import SqlServiceOrders
+from counterpoint.storage.serviceability import SqlPoqs
 
 # SQLite has one writer at a time and every transaction here is BEGIN IMMEDIATE. Left to SQLite, waiting
 # writers poll its lock with growing sleeps, so under load some wait far longer than their turn (p99 above
@@ -145,68 +142,51 @@ class SqlUnitOfWork:
             self._repos[key] = factory(self)
         return self._repos[key]
 
-    # --- repositories (imported lazily so capability modules stay independent) ---------------
+    # --- repositories ------------------------------------------------------------------------------
     @property
     def hub(self) -> SqlHubListeners:
-        from counterpoint.storage.hub import SqlHubListeners
         return self._repo("hub", SqlHubListeners)
 
     @property
-    def address_validations(self) -> SqlAddressValidations:
-        from counterpoint.storage.serviceability import SqlAddressValidations
-        return self._repo("address_validations", SqlAddressValidations)
-
-    @property
     def poqs(self) -> SqlPoqs:
-        from counterpoint.storage.serviceability import SqlPoqs
         return self._repo("poqs", SqlPoqs)
 
     @property
     def quotes(self) -> SqlQuotes:
-        from counterpoint.storage.quote import SqlQuotes
         return self._repo("quotes", SqlQuotes)
 
     @property
     def product_orders(self) -> SqlProductOrders:
-        from counterpoint.storage.ordering import SqlProductOrders
         return self._repo("product_orders", SqlProductOrders)
 
     @property
     def cancel_requests(self) -> SqlCancelRequests:
-        from counterpoint.storage.ordering import SqlCancelRequests
         return self._repo("cancel_requests", SqlCancelRequests)
 
     @property
     def delivery_date_requests(self) -> SqlDeliveryDateRequests:
-        from counterpoint.storage.ordering import SqlDeliveryDateRequests
         return self._repo("delivery_date_requests", SqlDeliveryDateRequests)
 
     @property
     def charges(self) -> SqlCharges:
-        from counterpoint.storage.ordering import SqlCharges
         return self._repo("charges", SqlCharges)
 
     @property
     def products(self) -> SqlProducts:
-        from counterpoint.storage.inventory import SqlProducts
         return self._repo("products", SqlProducts)
 
     @property
     def composites(self) -> SqlCompositeOrders:
-        from counterpoint.storage.orchestration import SqlCompositeOrders
         return self._repo("composites", SqlCompositeOrders)
 
     @property
     def commands(self) -> SqlOutboundCommands:
-        from counterpoint.storage.orchestration import SqlOutboundCommands
         return self._repo("commands", SqlOutboundCommands)
 
     @property
     def service_orders(self) -> SqlServiceOrders:
-        from counterpoint.storage.service_order import SqlServiceOrders
         return self._repo("service_orders", SqlServiceOrders)
 
     @property
     def enquiries(self) -> SqlSupplyEnquiries:  # supply enquiries of composite POQs, quotes and orders
-        from counterpoint.storage.enquiry import SqlSupplyEnquiries
         return self._repo("enquiries", SqlSupplyEnquiries)

@@ -15,6 +15,8 @@ from typing import Any
 from counterpoint.core.orchestration.registry import ProviderConfig
 from counterpoint.core.orchestration.supply import SupplierAdapter
 from counterpoint.core.shared.clock import Clock
+from counterpoint.suppliers.mef_sonata import SonataAdapter
+from counterpoint.suppliers.partner_json import PartnerJsonAdapter
 from counterpoint.suppliers.transport import Exchange
 
 log = logging.getLogger("counterpoint.suppliers")
@@ -49,12 +51,8 @@ class SupplierGateway:
 
     def _build(self, config: ProviderConfig) -> SupplierAdapter:
         if config.adapter == "mef-sonata":
-            from counterpoint.suppliers.mef_sonata import SonataAdapter
-
             return SonataAdapter(config, clock=self._clock, client=self._http, audit=self._audit)
         if config.adapter == "partner-json":
-            from counterpoint.suppliers.partner_json import PartnerJsonAdapter
-
             return PartnerJsonAdapter(config, clock=self._clock, client=self._http, audit=self._audit)
         if config.adapter == "own-network":
             if self._own is None:

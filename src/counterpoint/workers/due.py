@@ -15,7 +15,8 @@ Step = Callable[[str], Awaitable[Any]]
 
 
 class DueWorker:
-    """Subclasses name, in order, each repository to scan and the step to run on each due id."""
+    """Subclasses name, in order, each repository of the unit of work to scan (`"quotes"`) and the step to run
+    on each due id."""
 
     name = "worker"
 
@@ -23,7 +24,7 @@ class DueWorker:
         self.c = c
         self.log = logging.getLogger(f"counterpoint.{self.name}")
 
-    def steps(self) -> list[tuple[type, Step]]:
+    def steps(self) -> list[tuple[str, Step]]:
         raise NotImplementedError
 
     async def run_once(self) -> int:
@@ -31,7 +32,7 @@ class DueWorker:
         done = 0
         for repo, step in self.steps():
             async with self.c.uow() as uow:
-                due = await repo(uow).due(self.c.clock.now())
+                due = await getattr(uow, repo).due(self.c.clock.now())
             for resource_id in due:
                 done += await self._guard(step, resource_id)
         return done

@@ -13,8 +13,6 @@ from counterpoint.core.orchestration.enquiry_asking import advance_enquiry
 from counterpoint.core.orchestration.model import OutboundCommand
 from counterpoint.core.orchestration.polling import tick_composite
 from counterpoint.core.orchestration.supply import SupplierError
-from counterpoint.storage.enquiry import SqlSupplyEnquiries
-from counterpoint.storage.orchestration import SqlCompositeOrders, SqlOutboundCommands
 from counterpoint.workers.due import DueWorker, Step
 
 if TYPE_CHECKING:
@@ -24,16 +22,16 @@ if TYPE_CHECKING:
 class OrchestrationWorker(DueWorker):
     name = "orchestration"
 
-    def steps(self) -> list[tuple[type, Step]]:
+    def steps(self) -> list[tuple[str, Step]]:
         c = self.c
         after_claim = chaos_exit(c.settings.chaos_exit_after_command_claim)
         return [
             # supply enquiries of composite POQs, quotes and orders on quotes: they may release commands below
-            (SqlSupplyEnquiries, lambda eid: advance_enquiry(
+            ("enquiries", lambda eid: advance_enquiry(
                 c.uow, c.clock, c.profile, c.suppliers, eid, timing=c.timing)),
-            (SqlOutboundCommands, lambda cid: run_command(
+            ("commands", lambda cid: run_command(
                 c.uow, c.clock, c.profile, c.suppliers, cid, timing=c.timing, after_claim=after_claim)),
-            (SqlCompositeOrders, lambda oid: tick_composite(
+            ("composites", lambda oid: tick_composite(
                 c.uow, c.clock, c.profile, c.suppliers, c.activation_tester(), oid, timing=c.timing)),
         ]
 
@@ -66,15 +64,13 @@ class Subscriptions:
         self.log = logging.getLogger("counterpoint.subscriptions")
 
     async def run_once(self) -> int:
-        from counterpoint.api.listener import callback_base
-
         orch = self.c.profile.orchestration
         if orch is None:
             return 0
         for provider in orch.providers:
             if provider.adapter == "own-network" or provider.id in self.done:
                 continue
-            url = callback_base(self.c, provider.id)
+            url = self.c.callback_url(provider.id)
             async with self.c.uow() as uow:
                 if await uow.composites.subscribed(provider.id, url):
                     self.done[provider.id] = []

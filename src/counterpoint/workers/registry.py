@@ -4,25 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from counterpoint.workers import quote, service_order, serviceability
+from counterpoint.workers.fulfilment import FulfilmentWorker
+from counterpoint.workers.loop import Loop
+from counterpoint.workers.orchestration import OrchestrationWorker, Subscriptions
+
 if TYPE_CHECKING:
     from counterpoint.bootstrap import Container
-    from counterpoint.workers.runner import Loop
 
 
 def extra_loops(c: Container) -> list[Loop]:
-    from counterpoint.workers import quote, serviceability
-    from counterpoint.workers.fulfilment import FulfilmentWorker
-    from counterpoint.workers.runner import Loop
-
     loops = [Loop("fulfilment", FulfilmentWorker(c).run_once, c.settings.fulfilment_interval_s),
              serviceability.loop(c), quote.loop(c)]
     if c.profile.orchestration is not None:
-        from counterpoint.workers.orchestration import OrchestrationWorker, Subscriptions
-
         loops.append(Loop("orchestration", OrchestrationWorker(c).run_once, c.settings.orchestration_interval_s))
         loops.append(Loop("subscriptions", Subscriptions(c).run_once, 2.0))
         if any(p.adapter == "own-network" for p in c.profile.orchestration.providers):
-            from counterpoint.workers import service_order
-
             loops.append(service_order.loop(c))
     return loops

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from counterpoint.bootstrap import Container
+from counterpoint.workers.loop import Loop
+from counterpoint.workers.registry import extra_loops
+
+if TYPE_CHECKING:
+    from counterpoint.bootstrap import Container
 
 log = logging.getLogger("counterpoint.workers")
-
-
-@dataclass
-class Loop:
-    name: str
-    run_once: Callable[[], Awaitable[int]]
-    interval_s: float
 
 
 @dataclass
@@ -26,8 +23,6 @@ class WorkerSet:
 
     @classmethod
     def for_container(cls, c: Container) -> WorkerSet:
-        from counterpoint.workers.registry import extra_loops
-
         relay = c.relay()
         loops = [Loop("outbox-relay", relay.run_once, c.settings.relay_interval_s), *extra_loops(c)]
         return cls(loops=loops)
@@ -55,3 +50,6 @@ class WorkerSet:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
+
+
+__all__ = ["Loop", "WorkerSet"]

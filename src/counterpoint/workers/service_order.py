@@ -7,13 +7,11 @@ from typing import TYPE_CHECKING, Any
 from counterpoint.core.service_order import services
 from counterpoint.core.service_order.model import ServiceOrderPolicy
 from counterpoint.core.service_order.ports import NetworkController
-from counterpoint.storage.service_order import SqlServiceOrders
 from counterpoint.workers.due import DueWorker, Step
+from counterpoint.workers.loop import Loop
 
 if TYPE_CHECKING:
     from counterpoint.bootstrap import Container
-    from counterpoint.workers.runner import Loop
-
 
 def own_network_adapter(c: Container) -> Any | None:
     """The adapter of the profile's first own-network provider (it holds the controller), if there is one."""
@@ -40,16 +38,14 @@ class ServiceOrderWorker(DueWorker):
         self.controller = controller
         self.policy = policy or ServiceOrderPolicy()
 
-    def steps(self) -> list[tuple[type, Step]]:
+    def steps(self) -> list[tuple[str, Step]]:
         controller = self.controller
         if controller is None:
             return []
         c = self.c
-        return [(SqlServiceOrders, lambda oid: services.advance_service_order(c.uow(), c.clock, controller, oid,
+        return [("service_orders", lambda oid: services.advance_service_order(c.uow(), c.clock, controller, oid,
                                                                              policy=self.policy))]
 
 
 def loop(c: Container, controller: NetworkController | None = None) -> Loop:
-    from counterpoint.workers.runner import Loop
-
     return Loop("service-order", ServiceOrderWorker(c, controller).run_once, c.settings.fulfilment_interval_s)

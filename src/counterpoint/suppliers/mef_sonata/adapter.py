@@ -34,10 +34,10 @@ from counterpoint.core.orchestration.supply import (
     SupplierRejected,
     SupplierUnavailable,
 )
+from counterpoint.core.shared.apis import EVENT_RESOURCES
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.ids import ExternalRef
 from counterpoint.core.shared.times import iso, parse_aware
-from counterpoint.notifications.events import EVENT_RESOURCES
 from counterpoint.suppliers.mef_sonata import mapping
 from counterpoint.suppliers.mef_sonata.client import SonataClient
 from counterpoint.suppliers.transport import Audit, SupplierHttp

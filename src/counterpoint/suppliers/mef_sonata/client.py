@@ -19,17 +19,13 @@ from counterpoint.core.orchestration.supply import (
     SupplierRejected,
     SupplierUnavailable,
 )
+from counterpoint.core.shared.apis import sonata_api
 from counterpoint.suppliers.transport import SupplierHttp
 
 MEDIA_TYPE = "application/json;charset=utf-8"
 
 # function -> (API name in the Sonata base path, major version we speak unless the profile says otherwise)
-APIS: dict[str, tuple[str, str]] = {
-    "poq": ("productOfferingQualification", "v7"),
-    "quote": ("quoteManagement", "v8"),
-    "productOrder": ("productOrderingManagement", "v10"),
-    "productInventory": ("productInventory", "v7"),
-}
+APIS: dict[str, tuple[str, str]] = {f: sonata_api(f) for f in ("poq", "quote", "productOrder", "productInventory")}
 
 
 def base_path(config: ProviderConfig, function: str) -> str:

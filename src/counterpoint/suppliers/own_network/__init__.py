@@ -1,6 +1,6 @@
 """Our own network as a supplier: service orders fulfilled on a (simulated) network controller.
 
-`build_adapter` reads the provider's `options` from the profile:
+`bootstrap.build_own_network` reads the provider's `options` from the profile:
 
     options:
       network: {...}          # NetworkConfig.from_mapping (service interface points, delays, faults)
@@ -9,16 +9,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from counterpoint.core.orchestration.registry import ProviderConfig
 from counterpoint.core.service_order.model import ServiceOrderPolicy
-from counterpoint.core.service_order.ports import NetworkController
-from counterpoint.core.shared.clock import Clock
-from counterpoint.network.controller import NetworkConfig, SimulatedNetworkController
-from counterpoint.storage.uow import SqlUnitOfWork
 from counterpoint.suppliers.own_network.adapter import OwnNetworkAdapter
 
 
@@ -38,15 +33,4 @@ def policy_from_mapping(raw: Mapping[str, Any] | None) -> ServiceOrderPolicy:
         held_after=int(raw.get("held_after", base.held_after)))
 
 
-def build_adapter(config: ProviderConfig, *, uow_factory: Callable[[], SqlUnitOfWork], clock: Clock,
-                  controller: NetworkController | None = None) -> OwnNetworkAdapter:
-    """The adapter with its controller: the simulated one, configured from `options.network`, unless given."""
-    options = getattr(config, "options", None) or {}
-    if controller is None:
-        controller = SimulatedNetworkController(NetworkConfig.from_mapping(options.get("network") or {}),
-                                                uow_factory=uow_factory, clock=clock)
-    return OwnNetworkAdapter(config, uow_factory=uow_factory, clock=clock, controller=controller,
-                             policy=policy_from_mapping(options.get("service_orders")))
-
-
-__all__ = ["OwnNetworkAdapter", "build_adapter", "policy_from_mapping"]
+__all__ = ["OwnNetworkAdapter", "policy_from_mapping"]

@@ -1,7 +1,7 @@
-"""A non-MEF partner ("partner-json"): its own JSON API, our adapter for it, and an emulator of it for tests.
+"""A non-MEF partner ("partner-json"): its own JSON API and our adapter for it.
 
-`PartnerJsonAdapter` is the SupplierAdapter; `mapping` holds the vocabulary; `emulator` is an in-memory
-stand-in for the partner (FastAPI), imported on demand so production code does not load it.
+`PartnerJsonAdapter` is the SupplierAdapter; `mapping` holds the vocabulary. The partner's emulator (an in-memory
+stand-in, FastAPI) is counterpoint/emulators/partner_json.py, away from the production adapters.
 """
 
 from counterpoint.suppliers.partner_json.adapter import PartnerJsonAdapter

@@ -1,4 +1,4 @@
-"""SupplierAdapter for partners that speak the partner-json API (the shape `emulator.py` documents).
+"""SupplierAdapter for partners that speak the partner-json API (the shape `emulators/partner_json.py` documents).
 
 Every call goes through `SupplierHttp` (retries with jitter, timeouts, "a write with no answer is
 OutcomeUnknown"). What is particular to this partner stays here:
