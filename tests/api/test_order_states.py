@@ -230,3 +230,19 @@ async def test_a_revised_delivery_date_comes_with_a_note(client, container, cloc
     item = (await get(client, order["id"]))["productOrderItem"][0]
     assert len(item["note"]) == 2 and item["note"][1]["text"].endswith(f"as the Buyer asked in request "
                                                                        f"{r.json()['id']}")
+
+
+async def test_a_declined_blocking_charge_fails_the_related_items_too(client, container, clock) -> None:
+    body = two_items("FEES-3")
+    body["productOrderItem"][0]["productOrderItemRelationship"] = [{"id": "2", "relationshipType": "reliesOn"}]
+    order = await create(client, body)
+    await drive(container, clock, 1)
+    first, second = await _charges(client, order["id"])
+    await _answer(client, first["id"], "rejected")
+    order = await get(client, order["id"])
+    assert order["state"] == "failed" and item_states(order) == ["failed", "failed"]  # MEF 123 section 6.12
+    assert order["productOrderItem"][1]["terminationError"][0]["value"].startswith("related item 1 failed")
+    r = await client.get(f"{ORDER_BASE}/charge/{second['id']}", headers=BUYER_A)
+    withdrawn = assert_mef_response(r, "productOrder", "/charge/{id}", "get")
+    assert withdrawn["state"] == "withdrawnBySeller" and withdrawn["chargeItem"][0]["state"] == "withdrawnBySeller"
+    assert order_violations(order) == []

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from counterpoint.core.ordering.model import API, Charge, ChargeState, ItemState, OrderState, ProductOrder
+from counterpoint.core.ordering.model import (
+    API,
+    ITEM_TERMINAL,
+    Charge,
+    ChargeState,
+    ItemState,
+    OrderState,
+    ProductOrder,
+)
 from counterpoint.core.shared.ids import new_id
 from counterpoint.core.shared.times import iso
 
@@ -22,6 +30,31 @@ def _resume_after_hold(order: ProductOrder, item_id: str, at: datetime, charge_i
                                       reason=f"work stopped while charge {charge_id} awaited the Buyer's answer")
 
 
+def related_items(order: ProductOrder, item_id: str) -> list[str]:
+    """The items linked to `item_id` by productOrderItemRelationship, in either direction."""
+    found: set[str] = set()
+    for item in order.items:
+        for rel in item.get("productOrderItemRelationship") or []:
+            if item["id"] == item_id and rel.get("id"):
+                found.add(rel["id"])
+            elif rel.get("id") == item_id:
+                found.add(item["id"])
+    found.discard(item_id)
+    return sorted(found)
+
+
+def withdraw_if_item_ended(order: ProductOrder, charge: Charge, *, at: datetime) -> bool:
+    """A charge still awaiting an answer about an item that has ended is withdrawn; True if it was."""
+    if charge.state is not ChargeState.AWAITING_RESPONSE or charge.item_id is None or \
+            order.item_state(charge.item_id) not in ITEM_TERMINAL:
+        return False
+    for item in charge.doc["chargeItem"]:
+        if item.get("state") == "awaitingResponse":
+            item["state"] = "withdrawnBySeller"
+    charge.move_to(ChargeState.WITHDRAWN_BY_SELLER, at=at)
+    return True
+
+
 def settle_charge(order: ProductOrder, charge: Charge, *, accepted: bool, at: datetime,
                   timed_out: bool = False) -> None:
     """Apply the outcome of a charge to its order: the item goes on when accepted and fails otherwise; the
@@ -33,7 +66,11 @@ def settle_charge(order: ProductOrder, charge: Charge, *, accepted: bool, at: da
             order.move_item(item_id, ItemState.IN_PROGRESS, at=at, reason="charge accepted")
         else:
             why = "was not answered in time" if timed_out else "was declined"
-            order.fail_item(item_id, f"the blocking charge {charge.id} {why}", at=at)
+            reason = f"the blocking charge {charge.id} {why}"
+            order.fail_item(item_id, reason, at=at)
+            for other in related_items(order, item_id):  # items related to a failed one fail with it
+                if order.item_state(other) in (ItemState.IN_PROGRESS, ItemState.HELD, ItemState.PENDING):
+                    order.fail_item(other, f"related item {item_id} failed: {reason}", at=at)
     still_held = any(ItemState(i["state"]) is ItemState.HELD for i in order.items)
     if order.state is OrderState.HELD_ASSESSING_CHARGE and not still_held:
         order.move_to(OrderState.IN_PROGRESS, at=at, reason="charge settled")

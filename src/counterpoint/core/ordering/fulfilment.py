@@ -18,6 +18,7 @@ from counterpoint.core.ordering.model import (
     TaskState,
     parse_time,
 )
+from counterpoint.core.ordering.services import withdraw_charges_of_ended_items
 from counterpoint.core.ordering.timeline import apply_step, scenario_context
 from counterpoint.core.ports import NO_SUPPLY, SupplyChain, UnitOfWork
 from counterpoint.core.seller.model import SellerProfile
@@ -132,6 +133,7 @@ async def expire_charge(uow: UnitOfWork, clock: Clock, charge_id: str) -> None:
         charge.move_to(ChargeState.TIMEOUT, at=now, event="chargeTimeoutEvent")
         order = await uow.product_orders.get_unscoped(charge.order_id)
         settle_charge(order, charge, accepted=False, at=now, timed_out=True)
+        await withdraw_charges_of_ended_items(uow, order, at=now, besides=charge.id)
         await uow.charges.save(charge)
         await uow.product_orders.save(order)
         await uow.commit()

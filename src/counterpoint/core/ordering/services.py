@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from counterpoint.core.ordering.charges import settle_charge
+from counterpoint.core.ordering.charges import settle_charge, withdraw_if_item_ended
 from counterpoint.core.ordering.model import (
     ORDER_TERMINAL,
     Charge,
@@ -382,6 +382,15 @@ async def list_charges(uow: UnitOfWork, *, buyer_id: str, flt: Any, offset: int,
         return await uow.charges.search(buyer_id, flt, offset=offset, limit=limit)
 
 
+async def withdraw_charges_of_ended_items(uow: UnitOfWork, order: ProductOrder, *, at: datetime,
+                                          besides: str) -> None:
+    """Charges still awaiting an answer about items that have just failed are withdrawn by the Seller."""
+    charges, _ = await uow.charges.search(order.buyer_id, TaskFilter(order_id=order.id), offset=0, limit=1000)
+    for other in charges:
+        if other.id != besides and withdraw_if_item_ended(order, other, at=at):
+            await uow.charges.save(other)
+
+
 async def respond_to_charge(uow: UnitOfWork, clock: Clock, *, buyer_id: str, charge_id: str,
                             body: dict[str, Any]) -> Charge:
     now = clock.now()
@@ -404,6 +413,7 @@ async def respond_to_charge(uow: UnitOfWork, clock: Clock, *, buyer_id: str, cha
             charge.move_to(ChargeState.COMPLETED, at=now)
             order = await uow.product_orders.get(buyer_id, charge.order_id)
             settle_charge(order, charge, accepted=accepted, at=now)
+            await withdraw_charges_of_ended_items(uow, order, at=now, besides=charge.id)
             await uow.product_orders.save(order)
         else:
             charge.updated_at = now
