@@ -8,8 +8,10 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from counterpoint.bootstrap import Container
+from counterpoint.cli.main import app
 from counterpoint.core.inventory import services as inventory
 from counterpoint.core.shared.clock import ManualClock
 from counterpoint.profiles.loader import ProfileError, load_profile
@@ -116,6 +118,8 @@ def test_profile_countries_are_iso_3166_codes_or_names(tmp_path: Path) -> None:
     profile = load_profile(path)
     assert profile.address("addr-bud-vaci").fields["country"] == "HU"  # type: ignore[union-attr]
     assert profile.area("budapest").countries == ("HU", "AT", "CZ")  # type: ignore[union-attr]
+    result = CliRunner().invoke(app, ["check-profile", str(path)])
+    assert result.exit_code == 0 and "1 existing products" in result.output, result.output
     doc["addresses"][-1]["country"] = "Hungry"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True))
     with pytest.raises(ProfileError, match=r"unknown country 'Hungry' \(did you mean Hungary\?\)"):
