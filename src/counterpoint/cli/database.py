@@ -8,10 +8,17 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from counterpoint.core.shared.errors import Unavailable
 
 ENV = "COUNTERPOINT_DATABASE_URL"
 HOW = (f"Point at the database your Seller serves with --database-url URL or {ENV}=URL, "
        "e.g. --database-url sqlite+aiosqlite:////path/to/counterpoint.db (`counterpoint serve` creates one).")
+
+
+# what reading a database that is missing, empty or unreachable raises
+READ_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, Unavailable)
 
 
 class NoDatabase(LookupError):
@@ -52,6 +59,8 @@ def require_existing(url: str, *, default: bool) -> None:
 
 def unreadable(url: str, exc: BaseException) -> NoDatabase:
     """A database error while reading, as a message naming the database and the way to point elsewhere."""
+    while isinstance(exc, Unavailable) and exc.__cause__ is not None:  # the storage's wrapper: read its cause
+        exc = exc.__cause__
     first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     reason = first[0] if first else type(exc).__name__
     if "no such table" in reason or "does not exist" in reason:

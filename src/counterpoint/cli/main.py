@@ -141,9 +141,7 @@ def check_profile(path: Path) -> None:
 
 def _with_uow(database_url: str | None, work):  # type: ignore[no-untyped-def]
     """Run `work(uow)` on the Seller's database; a missing or unreadable database stops with exit status 1."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from counterpoint.cli.database import NoDatabase, require_existing, unreadable
+    from counterpoint.cli.database import READ_ERRORS, NoDatabase, require_existing, unreadable
     from counterpoint.storage.db import create_engine
     from counterpoint.storage.uow import SqlUnitOfWork
 
@@ -164,7 +162,7 @@ def _with_uow(database_url: str | None, work):  # type: ignore[no-untyped-def]
 
     try:
         return asyncio.run(_go())
-    except (SQLAlchemyError, OSError) as exc:
+    except READ_ERRORS as exc:
         _fail(str(unreadable(url, exc)))
 
 
