@@ -246,3 +246,23 @@ async def test_a_declined_blocking_charge_fails_the_related_items_too(client, co
     withdrawn = assert_mef_response(r, "productOrder", "/charge/{id}", "get")
     assert withdrawn["state"] == "withdrawnBySeller" and withdrawn["chargeItem"][0]["state"] == "withdrawnBySeller"
     assert order_violations(order) == []
+
+
+async def test_an_item_that_ends_while_its_date_change_is_assessed(client, container, clock) -> None:
+    order = await create(client, order_body(external_id="PO-LATE"))
+    await drive(container, clock, 2)
+    r = await client.post(f"{ORDER_BASE}/modifyProductOrderItemRequestedDeliveryDate", headers=BUYER_A, json={
+        "productOrderItem": {"productOrderId": order["id"], "productOrderItemId": "1"},
+        "requestedCompletionDate": (clock.now() + timedelta(days=40)).isoformat()})
+    async with container.uow() as uow:  # the item is delivered meanwhile (as the orchestrator may report)
+        stored = await uow.product_orders.get_unscoped(order["id"])
+        stored.move_item("1", ItemState.COMPLETED, at=clock.now())
+        stored.settle_if_done(at=clock.now())
+        await uow.product_orders.save(stored)
+        await uow.commit()
+    await drive(container, clock, 0.25)
+    r = await client.get(f"{ORDER_BASE}/modifyProductOrderItemRequestedDeliveryDate/{r.json()['id']}",
+                         headers=BUYER_A)
+    assert r.json()["state"] == "rejected"
+    order = await get(client, order["id"])
+    assert order["state"] == "completed" and order_violations(order) == []

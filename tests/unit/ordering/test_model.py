@@ -150,3 +150,15 @@ def test_violations_name_what_is_missing_or_forbidden() -> None:
         "/productOrderItem/0/terminationError: required in failed",
         "/productOrderItem/0/completionDate: not allowed in failed",
         "/productOrderItem/0/expectedCompletionDate: not allowed in failed"]
+
+
+@pytest.mark.parametrize("assessing", [S.ASSESSING_CANCELLATION, S.PENDING_ASSESSING_MODIFICATION])
+def test_an_item_ending_during_an_assessment_leaves_the_decision_to_it(assessing: OrderState) -> None:
+    o = started("1")
+    o.move_to(assessing, at=at(1))
+    o.move_item("1", I.COMPLETED, at=at(2))  # e.g. the orchestrator saw the last segment delivered
+    o.settle_if_done(at=at(2))
+    assert o.state is assessing and "completionDate" not in o.doc
+    o.move_to(S.IN_PROGRESS, at=at(3), reason="request refused")
+    o.settle_if_done(at=at(3))
+    assert o.state is S.COMPLETED

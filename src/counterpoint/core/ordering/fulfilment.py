@@ -74,6 +74,7 @@ async def assess_task(uow: UnitOfWork, clock: Clock, profile: SellerProfile, kin
                 task.doc["cancellationDeniedReason"] = refusal[:255]
                 task.move_to(TaskState.REJECTED, at=now)
                 order.move_to(resume, at=now, reason=f"cancellation refused: {refusal}")
+                order.settle_if_done(at=now)  # its items may have ended while it was assessed
             else:
                 task.move_to(TaskState.DONE, at=now)
                 order.move_to(OrderState.PENDING_CANCELLATION, at=now, reason="cancellation accepted")
@@ -98,7 +99,12 @@ async def assess_task(uow: UnitOfWork, clock: Clock, profile: SellerProfile, kin
             earliest = max(work, default=now)
             # expedite without a date: deliver as soon as the remaining work allows
             wanted = parse_time(task.doc.get("requestedCompletionDate")) or earliest
-            if wanted < earliest:
+            if order.item_state(iid) is not ItemState.IN_PROGRESS:  # it ended while the request was assessed
+                task.move_to(TaskState.REJECTED, at=now)
+                order.move_to(resume, at=now, reason=f"delivery date change refused: the item is "
+                              f"{order.item_state(iid).value}")
+                order.settle_if_done(at=now)
+            elif wanted < earliest:
                 task.move_to(TaskState.REJECTED, at=now)
                 order.move_to(resume, at=now, reason="delivery date change refused: too early")
             else:

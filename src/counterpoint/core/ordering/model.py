@@ -50,6 +50,10 @@ ORDER_TERMINAL = frozenset({S.COMPLETED, S.FAILED, S.PARTIAL, S.CANCELLED, S.REJ
 ORDER_WAITING = frozenset({S.ASSESSING_CANCELLATION, S.PENDING_CANCELLATION, S.PENDING_ASSESSING_MODIFICATION})
 
 
+# A Buyer's request is being assessed: the order can only go back to progress (or on to cancelling) from here.
+ORDER_ASSESSING = frozenset({S.ASSESSING_CANCELLATION, S.PENDING_ASSESSING_MODIFICATION})
+
+
 class ItemState(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     IN_PROGRESS = "inProgress"
@@ -245,8 +249,8 @@ class ProductOrder(Aggregate):
         An order being cancelled can only end cancelled (its items that completed before stay completed);
         an order held for a charge first returns to inProgress (Table 8)."""
         final = derive_final_state([ItemState(i["state"]) for i in self.items])
-        if final is None or self.state in ORDER_TERMINAL:
-            return
+        if final is None or self.state in ORDER_TERMINAL or self.state in ORDER_ASSESSING:
+            return  # an open assessment settles the order when it is decided
         if self.state is S.PENDING_CANCELLATION:
             final = S.CANCELLED
         elif self.state is S.HELD_ASSESSING_CHARGE:
