@@ -59,6 +59,41 @@ def envelope(function: str, channel: str = "sonata") -> dict[str, Any]:
     return yaml.load((root / channel / _ENVELOPES[function]).read_text(), Loader=loader)  # type: ignore[no-any-return]
 
 
+def with_discriminators(spec: dict[str, Any]) -> dict[str, Any]:
+    """The envelope with its base-schema discriminators spelled out in plain JSON Schema.
+
+    MEF puts `discriminator` on base schemas (RelatedPlaceRefOrValue, GeographicAddress...) that subtypes
+    extend with allOf; JSON Schema validators ignore the keyword, so a place saying FieldedAddress with only
+    an id would pass as the base. Every use of such a base, other than a subtype's allOf, becomes a oneOf
+    with one branch per mapping entry: that subtype, with the discriminating property fixed to its name."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    bases = {f"#/components/schemas/{name}": s["discriminator"] for name, s in schemas.items()
+             if isinstance(s.get("discriminator"), dict) and s["discriminator"].get("mapping")}
+
+    def branches(ref: str) -> dict[str, Any]:
+        tag = bases[ref]["propertyName"]
+        return {"oneOf": [{"allOf": [{"$ref": target},
+                                     {"properties": {tag: {"enum": [name]}}, "required": [tag]}]}
+                          for name, target in bases[ref]["mapping"].items()]}
+
+    def walk(node: Any, inherits: bool = False) -> Any:
+        if isinstance(node, dict):
+            if node.get("$ref") in bases and not inherits:
+                return branches(node["$ref"])
+            return {k: [walk(v, True) for v in value] if k == "allOf" and isinstance(value, list) else walk(value)
+                    for k, value in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(spec)  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _checked_envelope(function: str, channel: str) -> dict[str, Any]:
+    return with_discriminators(envelope(function, channel))
+
+
 @functools.cache
 def _validator_for(function: str, channel: str, ref: str):  # type: ignore[no-untyped-def]
     from jsonschema import FormatChecker
@@ -66,7 +101,7 @@ def _validator_for(function: str, channel: str, ref: str):  # type: ignore[no-un
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT4
 
-    spec = envelope(function, channel)
+    spec = _checked_envelope(function, channel)
     uri = f"urn:mef:{channel}:{function}"
     registry = Registry().with_resource(uri, Resource(spec, specification=DRAFT4))
     return OAS30Validator({"$ref": f"{uri}{ref}"}, registry=registry, format_checker=FormatChecker())

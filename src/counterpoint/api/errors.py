@@ -82,6 +82,15 @@ def _problem_from_pydantic(err: dict[str, Any]) -> Problem:
     loc = tuple(p for p in err["loc"][1:] if not (isinstance(p, str) and p.startswith("function-")))
     path = _pointer(loc)
     kind: str = err["type"]
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        # a discriminated object (e.g. a place) whose `@type` names no subtype of its base, or is missing
+        ctx = err.get("ctx") or {}
+        names = re.findall(r"'([^']+)'", str(ctx.get("discriminator", "")))
+        path = _pointer((*loc, names[-1] if names else "@type"))
+        if kind == "union_tag_not_found":
+            return Problem("missingProperty", f"{path} is required: it names the type of this object", path)
+        return Problem("invalidValue", f"{path}: {ctx.get('tag')!r} is not one of {ctx.get('expected_tags')}",
+                       path)
     if kind == "missing":
         return Problem("missingProperty", f"{path} is required", path)
     if kind == "extra_forbidden":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, constr
 
@@ -261,6 +262,7 @@ class FormattedAddress(RelatedPlaceRefOrValue):
     postcode: str | None = None
     postcodeExtension: str | None = None
     stateOrProvince: str | None = None
+    field_type: Literal["FormattedAddress"] = Field(..., alias="@type")
 
 
 class GeographicAddressLabel(RelatedPlaceRefOrValue):
@@ -269,6 +271,7 @@ class GeographicAddressLabel(RelatedPlaceRefOrValue):
     )
     externalReferenceId: str
     externalReferenceType: str
+    field_type: Literal["GeographicAddressLabel"] = Field(..., alias="@type")
 
 
 class GeographicAddressRef(RelatedPlaceRefOrValue):
@@ -277,6 +280,7 @@ class GeographicAddressRef(RelatedPlaceRefOrValue):
     )
     href: str | None = None
     id: str
+    field_type: Literal["GeographicAddressRef"] = Field(..., alias="@type")
 
 
 class GeographicSiteRef(RelatedPlaceRefOrValue):
@@ -285,6 +289,7 @@ class GeographicSiteRef(RelatedPlaceRefOrValue):
     )
     href: str | None = None
     id: str
+    field_type: Literal["GeographicSiteRef"] = Field(..., alias="@type")
 
 
 class GeographicSubAddress(BaseModel):
@@ -316,6 +321,7 @@ class MEFGeographicPoint(RelatedPlaceRefOrValue):
     x: str
     y: str
     z: str | None = None
+    field_type: Literal["MEFGeographicPoint"] = Field(..., alias="@type")
 
 
 class MEFPOQItemStateChange(BaseModel):
@@ -367,6 +373,7 @@ class FieldedAddress(RelatedPlaceRefOrValue):
     streetNrSuffix: str | None = None
     streetSuffix: str | None = None
     streetType: str | None = None
+    field_type: Literal["FieldedAddress"] = Field(..., alias="@type")
 
 
 class MEFProductRefOrValue(BaseModel):
@@ -377,12 +384,15 @@ class MEFProductRefOrValue(BaseModel):
     id: str | None = None
     place: (
         list[
-            FieldedAddress
-            | FormattedAddress
-            | GeographicAddressLabel
-            | GeographicAddressRef
-            | GeographicSiteRef
-            | MEFGeographicPoint
+            Annotated[
+                FieldedAddress
+                | FormattedAddress
+                | GeographicAddressLabel
+                | MEFGeographicPoint
+                | GeographicAddressRef
+                | GeographicSiteRef,
+                Field(discriminator="field_type"),
+            ]
         ]
         | None
     ) = None

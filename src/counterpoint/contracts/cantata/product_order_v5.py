@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, constr
 
@@ -477,6 +478,7 @@ class FormattedAddress(RelatedPlaceRefOrValue):
     postcode: str | None = None
     postcodeExtension: str | None = None
     stateOrProvince: str | None = None
+    field_type: Literal["FormattedAddress"] = Field(..., alias="@type")
 
 
 class GeographicAddressLabel(RelatedPlaceRefOrValue):
@@ -485,6 +487,7 @@ class GeographicAddressLabel(RelatedPlaceRefOrValue):
     )
     externalReferenceId: str
     externalReferenceType: str
+    field_type: Literal["GeographicAddressLabel"] = Field(..., alias="@type")
 
 
 class GeographicAddressRef(RelatedPlaceRefOrValue):
@@ -493,6 +496,7 @@ class GeographicAddressRef(RelatedPlaceRefOrValue):
     )
     href: str | None = None
     id: str
+    field_type: Literal["GeographicAddressRef"] = Field(..., alias="@type")
 
 
 class GeographicSiteRef(RelatedPlaceRefOrValue):
@@ -501,6 +505,7 @@ class GeographicSiteRef(RelatedPlaceRefOrValue):
     )
     href: str | None = None
     id: str
+    field_type: Literal["GeographicSiteRef"] = Field(..., alias="@type")
 
 
 class GeographicSubAddress(BaseModel):
@@ -523,6 +528,7 @@ class MEFGeographicPoint(RelatedPlaceRefOrValue):
     x: str
     y: str
     z: str | None = None
+    field_type: Literal["MEFGeographicPoint"] = Field(..., alias="@type")
 
 
 class MEFItemTerm(BaseModel):
@@ -673,6 +679,7 @@ class FieldedAddress(RelatedPlaceRefOrValue):
     streetNrSuffix: str | None = None
     streetSuffix: str | None = None
     streetType: str | None = None
+    field_type: Literal["FieldedAddress"] = Field(..., alias="@type")
 
 
 class MEFProductOrderCharge(BaseModel):
@@ -705,12 +712,15 @@ class MEFProductRefOrValueOrder(BaseModel):
     id: str | None = None
     place: (
         list[
-            FieldedAddress
-            | FormattedAddress
-            | GeographicAddressLabel
-            | GeographicAddressRef
-            | GeographicSiteRef
-            | MEFGeographicPoint
+            Annotated[
+                FieldedAddress
+                | FormattedAddress
+                | GeographicAddressLabel
+                | GeographicAddressRef
+                | GeographicSiteRef
+                | MEFGeographicPoint,
+                Field(discriminator="field_type"),
+            ]
         ]
         | None
     ) = None

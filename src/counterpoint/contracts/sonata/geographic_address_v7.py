@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, constr
 
@@ -142,23 +142,26 @@ class GeographicAddressValidation(BaseModel):
     )
     alternateGeographicAddress: (
         list[
-            FieldedAddress
-            | FormattedAddress
-            | GeographicAddressLabel
-            | MEFGeographicPoint
+            Annotated[
+                FieldedAddress
+                | FormattedAddress
+                | MEFGeographicPoint
+                | GeographicAddressLabel,
+                Field(discriminator="field_type"),
+            ]
         ]
         | None
     ) = None
     bestMatchGeographicAddress: (
         FieldedAddress
         | FormattedAddress
-        | GeographicAddressLabel
         | MEFGeographicPoint
+        | GeographicAddressLabel
         | None
     ) = Field(None, discriminator="field_type")
     provideAlternative: bool
     submittedGeographicAddress: (
-        FieldedAddress | FormattedAddress | GeographicAddressLabel | MEFGeographicPoint
+        FieldedAddress | FormattedAddress | MEFGeographicPoint | GeographicAddressLabel
     ) = Field(..., discriminator="field_type")
     validationResult: MEFValidationResultType | None = None
 
@@ -169,7 +172,7 @@ class GeographicAddressValidationCreate(BaseModel):
     )
     provideAlternative: bool
     submittedGeographicAddress: (
-        FieldedAddress | FormattedAddress | GeographicAddressLabel | MEFGeographicPoint
+        FieldedAddress | FormattedAddress | MEFGeographicPoint | GeographicAddressLabel
     ) = Field(..., discriminator="field_type")
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, constr
 
@@ -83,6 +84,7 @@ class MEFGeographicPoint(GeographicAddressRefOrValue):
     x: str
     y: str
     z: str | None = None
+    field_type: Literal["MEFGeographicPoint"] = Field(..., alias="@type")
 
 
 class MEFSiteType(StrEnum):
@@ -139,6 +141,7 @@ class FormattedAddress(GeographicAddressRefOrValue):
     postcode: str | None = None
     postcodeExtension: str | None = None
     stateOrProvince: str | None = None
+    field_type: Literal["FormattedAddress"] = Field(..., alias="@type")
 
 
 class GeographicAddressLabel(GeographicAddressRefOrValue):
@@ -147,6 +150,7 @@ class GeographicAddressLabel(GeographicAddressRefOrValue):
     )
     externalReferenceId: str
     externalReferenceType: str
+    field_type: Literal["GeographicAddressLabel"] = Field(..., alias="@type")
 
 
 class GeographicAddressRef(GeographicAddressRefOrValue):
@@ -155,6 +159,7 @@ class GeographicAddressRef(GeographicAddressRefOrValue):
     )
     href: str | None = None
     id: str
+    field_type: Literal["GeographicAddressRef"] = Field(..., alias="@type")
 
 
 class GeographicSubAddress(BaseModel):
@@ -187,6 +192,7 @@ class FieldedAddress(GeographicAddressRefOrValue):
     streetNrSuffix: str | None = None
     streetSuffix: str | None = None
     streetType: str | None = None
+    field_type: Literal["FieldedAddress"] = Field(..., alias="@type")
 
 
 class RelatedContactInformation(BaseModel):
@@ -214,11 +220,14 @@ class GeographicSite(BaseModel):
     name: str | None = None
     place: (
         list[
-            FieldedAddress
-            | FormattedAddress
-            | GeographicAddressLabel
-            | GeographicAddressRef
-            | MEFGeographicPoint
+            Annotated[
+                FieldedAddress
+                | FormattedAddress
+                | GeographicAddressRef
+                | GeographicAddressLabel
+                | MEFGeographicPoint,
+                Field(discriminator="field_type"),
+            ]
         ]
         | None
     ) = None

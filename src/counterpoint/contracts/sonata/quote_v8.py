@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, constr
 
@@ -395,6 +395,7 @@ class FormattedAddress(RelatedPlaceRefOrValue):
     postcode: str | None = None
     postcodeExtension: str | None = None
     stateOrProvince: str | None = None
+    field_type: Literal["FormattedAddress"] = Field(..., alias="@type")
 
 
 class GeographicAddressLabel(RelatedPlaceRefOrValue):
@@ -403,6 +404,7 @@ class GeographicAddressLabel(RelatedPlaceRefOrValue):
     )
     externalReferenceId: str
     externalReferenceType: str
+    field_type: Literal["GeographicAddressLabel"] = Field(..., alias="@type")
 
 
 class GeographicAddressRef(RelatedPlaceRefOrValue):
@@ -411,6 +413,7 @@ class GeographicAddressRef(RelatedPlaceRefOrValue):
     )
     href: str | None = None
     id: str
+    field_type: Literal["GeographicAddressRef"] = Field(..., alias="@type")
 
 
 class GeographicSiteRef(RelatedPlaceRefOrValue):
@@ -419,6 +422,7 @@ class GeographicSiteRef(RelatedPlaceRefOrValue):
     )
     href: str | None = None
     id: str
+    field_type: Literal["GeographicSiteRef"] = Field(..., alias="@type")
 
 
 class GeographicSubAddress(BaseModel):
@@ -441,6 +445,7 @@ class MEFGeographicPoint(RelatedPlaceRefOrValue):
     x: str
     y: str
     z: str | None = None
+    field_type: Literal["MEFGeographicPoint"] = Field(..., alias="@type")
 
 
 class MEFItemTerm(BaseModel):
@@ -482,6 +487,7 @@ class FieldedAddress(RelatedPlaceRefOrValue):
     streetNrSuffix: str | None = None
     streetSuffix: str | None = None
     streetType: str | None = None
+    field_type: Literal["FieldedAddress"] = Field(..., alias="@type")
 
 
 class MEFProductRefOrValueQuote(BaseModel):
@@ -492,12 +498,15 @@ class MEFProductRefOrValueQuote(BaseModel):
     id: str | None = None
     place: (
         list[
-            FieldedAddress
-            | FormattedAddress
-            | GeographicAddressLabel
-            | GeographicAddressRef
-            | GeographicSiteRef
-            | MEFGeographicPoint
+            Annotated[
+                FieldedAddress
+                | FormattedAddress
+                | GeographicAddressLabel
+                | GeographicAddressRef
+                | GeographicSiteRef
+                | MEFGeographicPoint,
+                Field(discriminator="field_type"),
+            ]
         ]
         | None
     ) = None
