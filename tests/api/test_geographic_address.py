@@ -153,7 +153,7 @@ async def test_no_match_is_a_fail_with_empty_lists(
             "unexpectedProperty",
             "/submittedGeographicAddress/id",
         ),
-        ({"@type": "PostBox", "number": "12"}, "invalidValue", "/submittedGeographicAddress"),
+        ({"@type": "PostBox", "number": "12"}, "invalidValue", "/submittedGeographicAddress/@type"),
     ],
 )
 async def test_bad_submissions_are_422(
