@@ -16,13 +16,13 @@ import httpx
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from counterpoint.api.mounts import BASE, base_path
+from counterpoint.core.shared.apis import BASE, base_path
 from tests.builders import ORDER_BASE, add_item, order_body
 from tests.helpers import BUYER_A, assert_mef_response, envelope, validate_against
 from tests.unit.serviceability.payloads import POQ_BASE, item, poq
 
 SCHEMAS = "#/components/schemas/"
-# function (api.mounts.BASE) -> generated module name
+# function (core.shared.apis.BASE) -> generated module name
 MODULES = {"geographicAddress": "geographic_address", "geographicSite": "geographic_site", "poq": "poq",
            "quote": "quote", "productOrder": "product_order", "productInventory": "product_inventory"}
 
