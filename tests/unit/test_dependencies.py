@@ -43,3 +43,13 @@ def test_import_linter_contracts_hold() -> None:
     done = subprocess.run([exe, "--no-cache"], cwd=ROOT, capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT / "src"), "PATH": str(Path(sys.executable).parent)})
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+@pytest.mark.skipif(shutil.which("mypy", path=str(Path(sys.executable).parent)) is None,
+                    reason="mypy is in the dev extras")
+def test_the_core_is_strictly_typed(tmp_path: Path) -> None:
+    exe = shutil.which("mypy", path=str(Path(sys.executable).parent))
+    assert exe is not None
+    done = subprocess.run([exe, "--cache-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT / "src"), "PATH": str(Path(sys.executable).parent)})
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

@@ -6,17 +6,29 @@ The SQL unit of work in `storage/uow.py` implements these; the core never import
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from counterpoint.core.hub.model import HubListener
-from counterpoint.core.ordering.model import OrderTask, ProductOrder
-from counterpoint.core.quote.model import Quote
+from counterpoint.core.ordering.model import Charge, OrderTask, ProductOrder
+from counterpoint.core.quote.model import Quote, QuoteFilter
 from counterpoint.core.quote.pricing import PricedItem
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.service_order.ports import ServiceOrders
-from counterpoint.core.serviceability.model import Poq
+from counterpoint.core.serviceability.model import Poq, PoqFilter
 from counterpoint.core.serviceability.qualification import ItemAnswer
 from counterpoint.core.shared.events import DomainEvent
+from counterpoint.core.shared.ids import ExternalRef
+
+if TYPE_CHECKING:  # these modules use the ports themselves: their types are only named here
+    from counterpoint.core.inventory.model import Product
+    from counterpoint.core.inventory.services import ProductFilter
+    from counterpoint.core.orchestration.enquiry import Purpose, SupplyEnquiry
+    from counterpoint.core.orchestration.model import CompositeOrder, OutboundCommand
+    from counterpoint.core.orchestration.supply import Observation
+    from counterpoint.core.ordering.services import OrderFilter, TaskFilter
+
+T = TypeVar("T")
+F = TypeVar("F", contravariant=True)
 
 
 class HubListeners(Protocol):
@@ -25,28 +37,81 @@ class HubListeners(Protocol):
     async def delete(self, buyer_id: str, api: str, channel: str, listener_id: str) -> None: ...
 
 
-class Resources(Protocol):
-    """Common repository of a stored MEF resource (see storage/repository.py)."""
+class Resources(Protocol[T]):
+    """Common repository of a stored resource (see storage/repository.py). Optimistic: `save` of a stale
+    version raises StaleVersion; `get` of another buyer's resource raises NotFound."""
 
-    async def add(self, obj: Any) -> None: ...
-    async def save(self, obj: Any) -> None: ...
-    async def get(self, buyer_id: str, id: str) -> Any: ...
-    async def find(self, buyer_id: str, id: str) -> Any | None: ...
-    async def get_unscoped(self, id: str) -> Any: ...
-    async def list(self, buyer_id: str, where: Any = (), *, offset: int = 0,
-                   limit: int | None = None) -> tuple[list[Any], int]: ...
+    async def add(self, obj: T) -> None: ...
+    async def save(self, obj: T) -> None: ...
+    async def get(self, buyer_id: str, id: str) -> T: ...
+    async def find(self, buyer_id: str, id: str) -> T | None: ...
+    async def get_unscoped(self, id: str) -> T: ...
+    async def due(self, now: datetime, *, limit: int = 200) -> list[str]:
+        """Ids whose scheduled work (`due_at`) has come, for the workers."""
+        ...
+
+
+class Searchable(Resources[T], Protocol[T, F]):
+    """A MEF resource the Buyer lists with its filter: (page, total)."""
+
+    async def search(self, buyer_id: str, f: F, *, offset: int, limit: int) -> tuple[list[T], int]: ...
+
+
+class ProductOrders(Resources[ProductOrder], Protocol):
+    async def search(self, buyer_id: str, f: OrderFilter, *, offset: int, limit: int
+                     ) -> tuple[list[ProductOrder], int]: ...
+    async def by_idempotency_key(self, buyer_id: str, key: str) -> ProductOrder | None: ...
+    async def correlation_of(self, order_id: str) -> str | None: ...
+
+
+class CompositeOrders(Resources["CompositeOrder"], Protocol):
+    """The orchestrator's composite orders, the evidence they weighed and the suppliers' references to them."""
+
+    async def for_order(self, order_id: str) -> list[CompositeOrder]: ...
+    async def log_evidence(self, composite_id: str, segment_id: str, obs: Observation, *, applied: bool,
+                           why: str) -> bool: ...
+    async def seen(self, segment_id: str, evidence_id: str | None) -> bool: ...
+    async def remember_ref(self, ref: ExternalRef, composite_id: str, segment_id: str) -> None: ...
+    async def owner_of(self, ref: ExternalRef) -> tuple[str, str] | None: ...
+
+
+class OutboundCommands(Resources["OutboundCommand"], Protocol):
+    async def by_key(self, key: str) -> OutboundCommand | None: ...
+    async def for_composite(self, composite_id: str) -> list[OutboundCommand]: ...
+
+
+class SupplyEnquiries(Resources["SupplyEnquiry"], Protocol):
+    async def find_for(self, purpose: Purpose, resource_id: str, item_id: str) -> SupplyEnquiry | None: ...
+    async def for_resource(self, purpose: Purpose, resource_id: str) -> list[SupplyEnquiry]: ...
 
 
 class UnitOfWork(Protocol):
-    hub: HubListeners
-    poqs: Resources
-    quotes: Resources
-    product_orders: Resources
-    cancel_requests: Resources
-    delivery_date_requests: Resources
-    charges: Resources
-    products: Resources
-    service_orders: ServiceOrders
+    """One transaction over every store the core uses (storage/uow.py)."""
+
+    @property
+    def hub(self) -> HubListeners: ...
+    @property
+    def poqs(self) -> Searchable[Poq, PoqFilter]: ...
+    @property
+    def quotes(self) -> Searchable[Quote, QuoteFilter]: ...
+    @property
+    def product_orders(self) -> ProductOrders: ...
+    @property
+    def cancel_requests(self) -> Searchable[OrderTask, TaskFilter]: ...
+    @property
+    def delivery_date_requests(self) -> Searchable[OrderTask, TaskFilter]: ...
+    @property
+    def charges(self) -> Searchable[Charge, TaskFilter]: ...
+    @property
+    def products(self) -> Searchable[Product, ProductFilter]: ...
+    @property
+    def service_orders(self) -> ServiceOrders: ...
+    @property
+    def composites(self) -> CompositeOrders: ...
+    @property
+    def commands(self) -> OutboundCommands: ...
+    @property
+    def enquiries(self) -> SupplyEnquiries: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

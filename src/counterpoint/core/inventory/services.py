@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from counterpoint.core.inventory.model import Product, ProductStatus, iso
+from counterpoint.core.inventory.model import Product, ProductStatus
 from counterpoint.core.shared.errors import Conflict, NotFound
 from counterpoint.core.shared.ids import new_id
+from counterpoint.core.shared.times import iso
 
 if TYPE_CHECKING:
     from counterpoint.core.ports import UnitOfWork

@@ -34,7 +34,7 @@ async def qualification_answers(uow: UnitOfWork, poq: Poq, answers: list[ItemAns
         if enq.state is EnquiryState.OPEN:
             waiting = True
             continue
-        result = enq.result if enq.state is EnquiryState.ANSWERED else {
+        result: dict[str, Any] = enq.result if enq.state is EnquiryState.ANSWERED else {
             "serviceable": False, "reason": "the segments of the service could not be qualified in time"}
         if result.get("serviceable"):
             a.fields["installationInterval"] = {"amount": result["installationDays"], "units": "calendarDays"}
@@ -65,7 +65,7 @@ async def quote_prices(uow: UnitOfWork, profile: SellerProfile, quote: Quote, pr
             waiting = True
             out.append(p)
             continue
-        result = enq.result if enq.state is EnquiryState.ANSWERED else {
+        result: dict[str, Any] = enq.result if enq.state is EnquiryState.ANSWERED else {
             "ok": False, "reason": "the segments of the service could not be priced in time"}
         term = p.answer.get("quoteItemTerm", [])
         if not result.get("ok"):

@@ -37,7 +37,7 @@ from counterpoint.core.orchestration.supply import (
     SupplierNotFound,
     SupplierRejected,
 )
-from counterpoint.core.ports import UnitOfWork
+from counterpoint.core.ports import Resources, UnitOfWork
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import NotFound, StaleVersion
@@ -241,7 +241,7 @@ async def _wake(uow_factory: UowFactory, clock: Clock, enq: SupplyEnquiry) -> No
     for _ in range(3):
         try:
             async with uow_factory() as uow:
-                repo = uow.quotes if enq.purpose is Purpose.QUOTE else uow.poqs
+                repo: Resources[Any] = uow.quotes if enq.purpose is Purpose.QUOTE else uow.poqs
                 parent = await repo.get_unscoped(enq.resource_id)
                 now = clock.now()
                 if parent.is_final:

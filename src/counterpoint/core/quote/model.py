@@ -163,7 +163,8 @@ class Quote(Aggregate):
     # --- reading ------------------------------------------------------------------------------------------
     @property
     def items(self) -> list[dict[str, Any]]:
-        return self.doc[ITEMS]
+        items: list[dict[str, Any]] = self.doc[ITEMS]
+        return items
 
     def item(self, item_id: str) -> dict[str, Any]:
         for item in self.items:

@@ -146,8 +146,8 @@ class QuotePricer(Qualifier):
         feasibility = firm and best.colour != "green"
         if firm:
             answer["subjectToFeasibilityCheck"] = feasibility
-        reason = None if best.colour == "green" else best.reason
-        return PricedItem(item["id"], True, answer, reason=reason, alternate=alternate,
+        why = None if best.colour == "green" else best.reason
+        return PricedItem(item["id"], True, answer, reason=why, alternate=alternate,
                           feasibility_check=feasibility,
                           site_survey=firm and any(s.quote_site_survey for s in scenarios),
                           manual=any(s.quote_not_instant for s in scenarios))

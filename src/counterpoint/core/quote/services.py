@@ -26,7 +26,6 @@ from counterpoint.core.quote.model import (
     QuoteItemState,
     QuoteLevel,
     QuoteState,
-    iso,
 )
 from counterpoint.core.quote.pricing import PricedItem, QuotePricer, offered_term
 from counterpoint.core.seller.model import SellerProfile, ValidationPolicy
@@ -35,7 +34,7 @@ from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import Invalid, Problem
 from counterpoint.core.shared.ids import new_id
 from counterpoint.core.shared.notes import own_request_notes
-from counterpoint.core.shared.times import parse_aware
+from counterpoint.core.shared.times import iso, parse_aware
 from counterpoint.core.shared.validation import ProductSchemas, gather_configuration_problems
 
 __all__ = ["QuoteFilter", "create_quote", "get_quote", "list_quotes", "cancel_quote", "decline_quote",

@@ -138,7 +138,8 @@ class ServiceOrder(Aggregate):
     # --- reading ----------------------------------------------------------------------------------
     @property
     def items(self) -> list[dict[str, Any]]:
-        return self.doc["serviceOrderItem"]
+        items: list[dict[str, Any]] = self.doc["serviceOrderItem"]
+        return items
 
     def item(self, item_id: str) -> dict[str, Any]:
         for item in self.items:
@@ -169,7 +170,8 @@ class ServiceOrder(Aggregate):
 
     @property
     def last_change(self) -> dict[str, Any]:
-        return self.doc["stateChange"][-1]
+        change: dict[str, Any] = self.doc["stateChange"][-1]
+        return change
 
     @property
     def last_change_at(self) -> datetime:
@@ -189,7 +191,8 @@ class ServiceOrder(Aggregate):
 
     def connectivity(self, item_id: str) -> dict[str, Any]:
         """The item's connectivity service record (empty until designed)."""
-        return self.item(item_id).setdefault("connectivityService", {})
+        record: dict[str, Any] = self.item(item_id).setdefault("connectivityService", {})
+        return record
 
     # --- scheduling -------------------------------------------------------------------------------
     def schedule(self, step: Step) -> None:

@@ -149,7 +149,8 @@ class Poq(Aggregate):
     # --- reading ------------------------------------------------------------------------------------------
     @property
     def items(self) -> list[dict[str, Any]]:
-        return self.doc["productOfferingQualificationItem"]
+        items: list[dict[str, Any]] = self.doc["productOfferingQualificationItem"]
+        return items
 
     def item(self, item_id: str) -> dict[str, Any]:
         for item in self.items:

@@ -30,7 +30,8 @@ from typing import Any
 
 from counterpoint.core.seller.model import KnownAddress, Offering, SellerProfile
 from counterpoint.core.serviceability import bandwidth, geography, matching
-from counterpoint.core.serviceability.model import PoqItemState, iso
+from counterpoint.core.serviceability.model import PoqItemState
+from counterpoint.core.shared.times import iso
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
 _RANK = {GREEN: 0, YELLOW: 1, RED: 2}

@@ -15,12 +15,12 @@ from counterpoint.core.ports import NO_SUPPLY, SupplyChain, UnitOfWork
 from counterpoint.core.seller.model import SellerProfile, Site, ValidationPolicy
 from counterpoint.core.serviceability import geography
 from counterpoint.core.serviceability.geography import SiteFilter
-from counterpoint.core.serviceability.model import Poq, PoqFilter, PoqItemState, PoqState, iso
+from counterpoint.core.serviceability.model import Poq, PoqFilter, PoqItemState, PoqState
 from counterpoint.core.serviceability.qualification import Holding, ItemAnswer, Qualifier, holding_of
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import Invalid, Problem
 from counterpoint.core.shared.ids import new_id
-from counterpoint.core.shared.times import parse_aware
+from counterpoint.core.shared.times import iso, parse_aware
 from counterpoint.core.shared.validation import ProductSchemas, gather_configuration_problems
 
 __all__ = [
@@ -273,7 +273,7 @@ async def create_poq(
     doc["relatedContactInformation"] = [*doc["relatedContactInformation"], seller_contact(profile)]
     requested = request.get("requestedPOQCompletionDate")
     requested_at = parse_aware(str(requested)) if requested is not None else None
-    common = {
+    common: dict[str, Any] = {
         "id": poq_id,
         "buyer_id": buyer_id,
         "seller_id": seller_id,
