@@ -24,13 +24,14 @@ from counterpoint.core.orchestration.model import CompositeOrder
 from counterpoint.core.ordering.model import ProductOrder
 from counterpoint.core.ordering.payload import bandwidth_mbps
 from counterpoint.core.quote.model import Quote
+from counterpoint.core.shared.apis import base_path
 from counterpoint.core.shared.times import parse_aware as parse_time
 from counterpoint.demo.cluster import Cluster
 from counterpoint.storage.outbox import outbox
 
 _PAYLOADS = json.loads((Path(__file__).parent / "payloads.json").read_text())
-CANTATA_ORDER = "/mefApi/cantata/productOrderingManagement/v5/productOrder"
-CANTATA_QUOTE = "/mefApi/cantata/quoteManagement/v2/quote"
+CANTATA_ORDER = f"{base_path('productOrder', 'cantata')}/productOrder"
+CANTATA_QUOTE = f"{base_path('quote', 'cantata')}/quote"
 ENTERPRISE_KEY = "demo-key-enterprise"
 
 
