@@ -22,7 +22,7 @@ import uuid as uuidlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.engine import RowMapping
 
@@ -37,10 +37,31 @@ from counterpoint.core.service_order.ports import (
     ServiceInterfacePoint,
 )
 from counterpoint.core.shared.clock import Clock
-from counterpoint.storage.service_order import SqlNetwork
-from counterpoint.storage.uow import SqlUnitOfWork
 
 L, O, A = LifecycleState, OperationalState, AdministrativeState  # noqa: E741 (short aliases keep rows readable)
+
+
+class NetworkStore(Protocol):
+    """Where the simulated controller keeps its points and services (storage/service_order.py implements it)."""
+
+    async def sync_sips(self, sips: Sequence[tuple[str, str, int]], at: datetime) -> None: ...
+    async def sips(self) -> dict[str, RowMapping]: ...
+    async def reserve(self, sip_uuid: str, mbps: int, at: datetime) -> bool: ...
+    async def release(self, sip_uuid: str, mbps: int, at: datetime) -> None: ...
+    async def insert_service(self, row: dict[str, Any]) -> None: ...
+    async def service(self, uuid_or_name: str, now: datetime) -> RowMapping | None: ...
+    async def services(self, now: datetime, *, include_removed: bool = False) -> list[RowMapping]: ...
+    async def update_service(self, uuid: str, values: dict[str, Any]) -> None: ...
+
+
+class NetworkUnitOfWork(Protocol):
+    """A transaction over the network's store (the Seller's unit of work is one)."""
+
+    @property
+    def network(self) -> NetworkStore: ...
+    async def __aenter__(self) -> NetworkUnitOfWork: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+    async def commit(self) -> None: ...
 
 # fault values stored on a connectivity service
 DOWN = "down"
@@ -152,7 +173,7 @@ def derive_states(row: Mapping[str, Any], at: datetime) -> tuple[LifecycleState,
 class SimulatedNetworkController:
     """Implements core.service_order.ports.NetworkController over the provider's database."""
 
-    def __init__(self, config: NetworkConfig, *, uow_factory: Callable[[], SqlUnitOfWork], clock: Clock) -> None:
+    def __init__(self, config: NetworkConfig, *, uow_factory: Callable[[], NetworkUnitOfWork], clock: Clock) -> None:
         self.config = config
         self.uow_factory = uow_factory
         self.clock = clock
@@ -167,7 +188,7 @@ class SimulatedNetworkController:
         self._outage()
         await self._sync()
         async with self.uow_factory() as uow:
-            rows = await SqlNetwork(uow).sips()
+            rows = await uow.network.sips()
         points = []
         for sip in self.config.sips:
             row = rows[sip.uuid]
@@ -186,7 +207,7 @@ class SimulatedNetworkController:
         async with self._lock:
             now = self.clock.now()
             async with self.uow_factory() as uow:
-                net = SqlNetwork(uow)
+                net = uow.network
                 existing = await net.service(name, now)
                 if existing is not None and existing["name"] == name:
                     view = await self._observe(net, existing, now)
@@ -233,7 +254,7 @@ class SimulatedNetworkController:
         self._outage()
         now = self.clock.now()
         async with self.uow_factory() as uow:
-            net = SqlNetwork(uow)
+            net = uow.network
             row = await net.service(uuid_or_name, now)
             if row is None:
                 return None
@@ -251,7 +272,7 @@ class SimulatedNetworkController:
         async with self._lock:
             now = self.clock.now()
             async with self.uow_factory() as uow:
-                net = SqlNetwork(uow)
+                net = uow.network
                 row = await net.service(uuid_or_name, now)
                 if row is None:
                     raise ConnectivityServiceNotFound(f"no connectivity service {uuid_or_name} in the network")
@@ -278,7 +299,7 @@ class SimulatedNetworkController:
         async with self._lock:
             now = self.clock.now()
             async with self.uow_factory() as uow:
-                net = SqlNetwork(uow)
+                net = uow.network
                 row = await net.service(uuid_or_name, now)
                 if row is None:
                     return None
@@ -299,7 +320,7 @@ class SimulatedNetworkController:
     async def list_connectivity_services(self, *, include_removed: bool = False) -> list[ConnectivityServiceView]:
         now = self.clock.now()
         async with self.uow_factory() as uow:
-            rows = await SqlNetwork(uow).services(now, include_removed=include_removed)
+            rows = await uow.network.services(now, include_removed=include_removed)
         return [self._view(r, now) for r in rows]
 
     async def inject_fault(self, uuid_or_name: str, fault: str | None, *,
@@ -311,7 +332,7 @@ class SimulatedNetworkController:
             raise ValueError("a flapping service needs a flap period")
         now = self.clock.now()
         async with self.uow_factory() as uow:
-            net = SqlNetwork(uow)
+            net = uow.network
             row = await net.service(uuid_or_name, now)
             if row is None:
                 raise ConnectivityServiceNotFound(f"no connectivity service {uuid_or_name} in the network")
@@ -325,7 +346,7 @@ class SimulatedNetworkController:
     async def view_at(self, uuid_or_name: str, at: datetime) -> ConnectivityServiceView | None:
         """The service as it would be seen at `at` (read only; the activation test samples with it)."""
         async with self.uow_factory() as uow:
-            row = await SqlNetwork(uow).service(uuid_or_name, at)
+            row = await uow.network.service(uuid_or_name, at)
         return None if row is None else self._view(row, at)
 
     def path(self, view: ConnectivityServiceView) -> PathCharacteristics:
@@ -365,7 +386,7 @@ class SimulatedNetworkController:
         if self._synced:
             return
         async with self.uow_factory() as uow:
-            await SqlNetwork(uow).sync_sips([(s.uuid, s.name, s.capacity_mbps) for s in self.config.sips],
+            await uow.network.sync_sips([(s.uuid, s.name, s.capacity_mbps) for s in self.config.sips],
                                             self.clock.now())
             await uow.commit()
         self._synced = True
@@ -390,7 +411,7 @@ class SimulatedNetworkController:
             capacity_mbps=int(row["capacity_mbps"]), lifecycle_state=lifecycle, operational_state=operational,
             administrative_state=administrative, created_at=row["created_at"], observed_at=at)
 
-    async def _observe(self, net: SqlNetwork, row: RowMapping | Mapping[str, Any],
+    async def _observe(self, net: NetworkStore, row: RowMapping | Mapping[str, Any],
                        now: datetime) -> ConnectivityServiceView:
         """The view now, with the stored states brought up to date when time moved them."""
         view = self._view(row, now)

@@ -27,7 +27,7 @@ from counterpoint.storage.ordering import (
 )
 from counterpoint.storage.outbox import outbox
 from counterpoint.storage.quote import SqlQuotes
-from counterpoint.storage.service_order import SqlServiceOrders
+from counterpoint.storage.service_order import SqlNetwork, SqlServiceOrders
 from counterpoint.storage.serviceability import SqlPoqs
 
 # SQLite has one writer at a time and every transaction here is BEGIN IMMEDIATE. Left to SQLite, waiting
@@ -182,6 +182,10 @@ class SqlUnitOfWork:
     @property
     def commands(self) -> SqlOutboundCommands:
         return self._repo("commands", SqlOutboundCommands)
+
+    @property
+    def network(self) -> SqlNetwork:  # the simulated network controller's points and services
+        return self._repo("network", SqlNetwork)
 
     @property
     def service_orders(self) -> SqlServiceOrders:
