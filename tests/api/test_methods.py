@@ -1,4 +1,5 @@
-"""A method a served path does not support is 405 with `Allow` (RFC 9110 15.5.6) and a MEF error body."""
+"""A method a served path does not support is 405 with `Allow` (RFC 9110 15.5.6) and a MEF error body; HEAD is
+served wherever GET is (RFC 9110 9.1)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ async def test_unsupported_methods_are_405_with_allow_on_every_served_path(app, 
         owner = function_of(template)
         if owner is not None and (mef := documented(*owner, template)) is not None:
             assert methods == mef, (template, methods, mef)  # what we serve is what MEF describes
+        if "GET" in methods:
+            methods = methods | {"HEAD"}
         for method in METHODS:
             if method in methods:
                 continue
@@ -79,10 +82,25 @@ async def test_unsupported_methods_are_405_with_allow_on_every_served_path(app, 
 async def test_a_path_with_several_routes_lists_them_all(client: httpx.AsyncClient) -> None:
     r = await client.delete("/mefApi/sonata/productOrderingManagement/v10/productOrder", headers=BUYER_A)
     assert r.status_code == 405
-    assert r.headers["Allow"] == "GET, POST"
+    assert r.headers["Allow"] == "GET, HEAD, POST"
     r = await client.put("/mefApi/cantata/productOrderingManagement/v5/productOrder/o-1", headers=BUYER_A)
-    assert r.headers["Allow"] == "GET, PATCH"
+    assert r.headers["Allow"] == "GET, HEAD, PATCH"
     r = await client.get("/mefApi/sonata/quoteManagement/v8/hub/h-1", headers=BUYER_A)  # MEF: no GET here
     assert (r.status_code, r.headers["Allow"]) == (405, "DELETE")
     r = await client.get("/mefApi/sonata/productOrderingManagement/v10/hub/h-1", headers=BUYER_A)
     assert r.status_code == 404  # served, and the listener is unknown
+
+
+async def test_head_answers_as_get_without_the_body(client: httpx.AsyncClient) -> None:
+    for path, status in [("/health", 200), ("/mefApi/sonata/productOrderingManagement/v10/productOrder", 200),
+                         ("/mefApi/cantata/productInventory/v1/product/nope", 404)]:
+        got = await client.get(path, headers=BUYER_A)
+        head = await client.head(path, headers=BUYER_A)
+        assert (got.status_code, head.status_code) == (status, status), path
+        assert head.content == b"" and got.content
+        assert head.headers["content-type"] == got.headers["content-type"]
+        assert head.headers["content-length"] == got.headers["content-length"]
+        assert head.headers.get("X-Total-Count") == got.headers.get("X-Total-Count")
+    assert (await client.head("/mefApi/sonata/productOrderingManagement/v10/productOrder")).status_code == 401
+    r = await client.head("/mefApi/sonata/quoteManagement/v8/cancelQuote", headers=BUYER_A)
+    assert (r.status_code, r.headers["Allow"], r.content) == (405, "POST", b"")

@@ -159,11 +159,37 @@ def method_table(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
 
 
 def allowed_methods(app: FastAPI, path: str) -> tuple[str, ...]:
-    """The methods served on `path`: the union over every route whose template matches it."""
+    """The methods served on `path`: the union over every route whose template matches it, and HEAD
+    wherever GET is (see HeadAsGet)."""
     table = getattr(app.state, "method_table", None)
-    if table is None:  # routes are fixed once the app serves: built on the first 405
+    if table is None:  # routes are fixed once the app serves: built on the first 405 or HEAD
         table = app.state.method_table = method_table(app)
-    return _in_order(m for pattern, methods in table if pattern.match(path) for m in methods)
+    found = {m for pattern, methods in table if pattern.match(path) for m in methods}
+    if "GET" in found:
+        found.add("HEAD")
+    return _in_order(found)
+
+
+class HeadAsGet:
+    """HEAD on a path that serves GET answers as that GET would, without the body (RFC 9110 9.1 and 9.3.2).
+
+    MEF's envelopes document GET only, so the routes (and the OpenAPI documents made from them) stay GET."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD" or "GET" not in allowed_methods(
+                scope["app"], scope["path"]):
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def unexpected_response(exc: Exception) -> MefJSONResponse:
@@ -205,6 +231,7 @@ class ContainErrors:
 
 def install(app: FastAPI) -> None:
     app.add_middleware(ContainErrors)
+    app.add_middleware(HeadAsGet)
 
     @app.exception_handler(CoreError)
     async def _core(_: Request, exc: CoreError) -> MefJSONResponse:
