@@ -163,7 +163,7 @@ async def test_failed_item_fails_the_order(client, container, clock) -> None:
     order = await get(client, order["id"])
     assert order["state"] == "failed" and item_states(order) == ["failed"]
     assert order["productOrderItem"][0]["terminationError"][0]["value"] == "Fibre cut during installation"
-    assert "expectedCompletionDate" not in order["productOrderItem"][0]
+    assert order["productOrderItem"][0]["expectedCompletionDate"]  # Table 11: a failed item keeps its promise
     assert "completionDate" not in order["productOrderItem"][0]
 
 

@@ -80,7 +80,8 @@ def test_failing_an_item_is_one_call_with_its_error() -> None:
     o.fail_item("1", "fibre cut", at=at(1))
     item = o.item("1")
     assert item["terminationError"] == [{"code": "otherIssue", "value": "fibre cut"}]
-    assert "expectedCompletionDate" not in item and "completionDate" not in item  # R27, R29
+    assert item["expectedCompletionDate"] == iso(T0 + timedelta(days=20))  # Table 11 keeps the promise
+    assert "completionDate" not in item  # R29
     assert [s.item_id for s in o.plan] == ["2"] and o.state is S.IN_PROGRESS
 
 
@@ -148,8 +149,9 @@ def test_violations_name_what_is_missing_or_forbidden() -> None:
     assert order_violations(o.doc) == [
         "/completionDate: required in completed",
         "/productOrderItem/0/terminationError: required in failed",
-        "/productOrderItem/0/completionDate: not allowed in failed",
-        "/productOrderItem/0/expectedCompletionDate: not allowed in failed"]
+        "/productOrderItem/0/completionDate: not allowed in failed"]
+    del o.item("1")["expectedCompletionDate"]
+    assert "/productOrderItem/0/expectedCompletionDate: required in failed" in order_violations(o.doc)
 
 
 @pytest.mark.parametrize("assessing", [S.ASSESSING_CANCELLATION, S.PENDING_ASSESSING_MODIFICATION])

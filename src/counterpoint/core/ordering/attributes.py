@@ -3,18 +3,19 @@
 Tables 10 and 11 of the developer guide, as data. Only the attributes the Seller must provide ("R") or
 must leave out are listed; echoed Buyer attributes and optional ("PR", "O") ones are not checked here.
 
-Where a numbered requirement and a table cell disagree, the requirement wins:
-Table 11 marks `expectedCompletionDate` required for `failed` and `cancelled` items, while R27 (MEF 57.2
-R36) and R47 (MEF 57.2 R42) say it MUST NOT be given for them. Two explicit requirements, both about
-exactly this attribute and these states, outweigh one cell of a summary table; and a date on which an item
-that will never be delivered is "expected to complete" would mislead a Buyer.
+The guide disagrees with itself on one cell: Table 11 (which R62 makes binding) requires
+`expectedCompletionDate` on `failed` and `cancelled` items, while R27 (MEF 57.2 R36) and R47 (MEF 57.2 R42)
+say it must not be given for them. We follow the table: R62 is the requirement that names the whole answer,
+a Buyer reconciling an ended item still sees what had been promised, and dropping the date loses evidence
+(when a delivery was expected at the time it failed feeds SLA attribution). `model.ENDED_ITEMS_KEEP_EXPECTED_DATE`
+is the one switch; set it False to follow R27/R47 instead.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from counterpoint.core.ordering.model import ItemState, OrderState
+from counterpoint.core.ordering.model import ENDED_ITEMS_KEEP_EXPECTED_DATE, ItemState, OrderState
 
 S, I = OrderState, ItemState  # noqa: E741
 
@@ -41,13 +42,14 @@ ORDER_ALWAYS_EXTRA = frozenset({"stateChange"})
 
 _ALWAYS_ITEM = frozenset({"stateChange", "state", "relatedContactInformation"})
 
-# Table 11, with expectedCompletionDate taken out of failed and cancelled (R27, R47; see above).
+# Table 11.
+_ENDED_EXPECTED = frozenset({"expectedCompletionDate"}) if ENDED_ITEMS_KEEP_EXPECTED_DATE else frozenset()
 ITEM_REQUIRED: dict[ItemState, frozenset[str]] = {
     state: _ALWAYS_ITEM | extra for state, extra in {
         I.ACKNOWLEDGED: frozenset(),
-        I.CANCELLED: frozenset(),
+        I.CANCELLED: _ENDED_EXPECTED,
         I.COMPLETED: frozenset({"expectedCompletionDate", "completionDate"}),
-        I.FAILED: frozenset({"terminationError"}),
+        I.FAILED: frozenset({"terminationError"}) | _ENDED_EXPECTED,
         I.HELD: frozenset({"expectedCompletionDate"}),
         I.IN_PROGRESS: frozenset({"expectedCompletionDate"}),
         I.PENDING: frozenset({"expectedCompletionDate"}),
@@ -57,11 +59,12 @@ ITEM_REQUIRED: dict[ItemState, frozenset[str]] = {
     }.items()
 }
 
-# What an item in a state must not carry: completionDate unless completed (R29, R49), expectedCompletionDate
-# when cancelled or failed (R27, R47).
+# What an item in a state must not carry: completionDate unless completed (R29, R49); expectedCompletionDate
+# when cancelled or failed only if R27/R47 are followed instead of Table 11.
 ITEM_FORBIDDEN: dict[ItemState, frozenset[str]] = {
     state: (frozenset() if state is I.COMPLETED else frozenset({"completionDate"}))
-    | (frozenset({"expectedCompletionDate"}) if state in (I.CANCELLED, I.FAILED) else frozenset())
+    | (frozenset({"expectedCompletionDate"})
+       if state in (I.CANCELLED, I.FAILED) and not ENDED_ITEMS_KEEP_EXPECTED_DATE else frozenset())
     for state in ItemState
 }
 

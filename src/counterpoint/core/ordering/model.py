@@ -19,6 +19,10 @@ from counterpoint.core.shared.transitions import check_transition
 
 API = "productOrder"
 
+# MEF 123 Table 11 rather than R27/R47 (the guide contradicts itself; see core/ordering/attributes.py): a
+# failed or cancelled item keeps the expectedCompletionDate it had when it ended.
+ENDED_ITEMS_KEEP_EXPECTED_DATE = True
+
 
 class OrderState(StrEnum):
     ACKNOWLEDGED = "acknowledged"
@@ -198,7 +202,7 @@ class ProductOrder(Aggregate):
         item.setdefault("stateChange", []).append(change)
         if target is I.COMPLETED:
             item["completionDate"] = iso(at)
-        elif target in ITEM_TERMINAL:  # an item that ended otherwise has no delivery date to promise (R27, R47)
+        elif target in ITEM_TERMINAL and not ENDED_ITEMS_KEEP_EXPECTED_DATE:  # R27/R47 instead of Table 11
             item.pop("expectedCompletionDate", None)
         self.record("productOrderItemStateChangeEvent", API, at, item_id=item_id)
 
