@@ -103,6 +103,21 @@ async def test_bodies_over_the_size_limit_are_413_while_streaming(client: httpx.
     assert r.json() == []
 
 
+async def test_a_deep_body_is_refused_at_the_chunk_that_makes_it_too_deep(client: httpx.AsyncClient) -> None:
+    sent: list[int] = []
+
+    async def chunks():  # well within the size limit, but 64 levels are passed in the second chunk
+        yield b'{"quoteItem": ' + b"[" * 40
+        for _ in range(50):
+            sent.append(1)
+            yield b"[" * 40
+
+    r = await client.post(f"{QUOTE_BASE}{COLLECTION}", content=chunks(),
+                          headers={**BUYER_A, "Content-Type": "application/json;charset=utf-8"})
+    assert r.status_code == 400 and "nested deeper than 64" in r.json()["reason"]
+    assert len(sent) <= 2  # the rest of the stream was never read
+
+
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"X-API-Key": "wrong"}])
 async def test_unauthenticated_bodies_are_never_read(client: httpx.AsyncClient, headers: dict) -> None:
     sent: list[int] = []

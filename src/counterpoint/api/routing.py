@@ -22,7 +22,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from counterpoint.api.deps import authenticate
-from counterpoint.api.limits import check_depth, read_body
+from counterpoint.api.limits import read_body
 from counterpoint.core.shared.errors import BadRequest, Invalid, NotFound, Problem
 
 _NUL_ESCAPE = b"\\u0000"
@@ -74,8 +74,7 @@ class MefRoute(APIRoute):
             if request.method in _WITH_BODY:
                 c = request.app.state.container
                 authenticate(mef, c)  # a body is read for known callers only
-                body = await read_body(mef, c.settings.max_body_bytes)
-                check_depth(body, c.settings.max_json_depth)
+                body = await read_body(mef, c.settings.max_body_bytes, c.settings.max_json_depth)
             else:
                 body = await mef.body()
             if _NUL_ESCAPE in body:
