@@ -159,7 +159,9 @@ async def _reset_postgres(c: Container) -> None:
     """Tests share one PostgreSQL database per session: empty every table (the schema stays migrated).
 
     DELETE, children first, not TRUNCATE: a test leaves a few rows, and TRUNCATE gives each table new files
-    (about 1.3 s for the 19 tables on a server with fsync, against 20 ms); no table has a sequence to restart."""
+    (about 1.3 s for the 19 tables on a server with fsync, against 20 ms). The outbox's sequence keeps
+    counting, which only orders events; rows land wherever the heap has room, so no query may rely on
+    insertion order without an ORDER BY that says so."""
     async with c.engine.begin() as conn:
         exists = (await conn.execute(text("SELECT to_regclass('public.alembic_version')"))).scalar()
         if exists is None:

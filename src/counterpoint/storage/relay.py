@@ -44,9 +44,12 @@ class SqlRelaySession:
         await self._uow.conn.execute(update(outbox).where(outbox.c.seq.in_(seqs)).values(dispatched_at=at))
 
     async def due_deliveries(self, now: datetime, limit: int) -> Sequence[Mapping[str, Any]]:
+        # Deliveries due at the same instant (one transaction's events share it) go out in the order their
+        # events happened; without the tie-break PostgreSQL returns them in whatever order the heap holds.
         return (await self._uow.conn.execute(
-            select(delivery).where(delivery.c.state == "pending", delivery.c.next_attempt_at <= now)
-            .order_by(delivery.c.next_attempt_at).limit(limit))).mappings().all()
+            select(delivery).outerjoin(outbox, outbox.c.event_id == delivery.c.event_id)
+            .where(delivery.c.state == "pending", delivery.c.next_attempt_at <= now)
+            .order_by(delivery.c.next_attempt_at, outbox.c.seq, delivery.c.id).limit(limit))).mappings().all()
 
     async def settle(self, delivery_id: str, values: dict[str, Any]) -> None:
         """Record one attempt's outcome, unless another relay already settled the delivery."""
