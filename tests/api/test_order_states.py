@@ -107,7 +107,7 @@ async def test_every_state_carries_what_tables_10_and_11_require(client, contain
     assert out["state"] == "failed" and "answered in time" in out["productOrderItem"][0]["terminationError"][0]["value"]
 
     assert seen.orders == {s.value for s in OrderState} - {"pendingCancellation"}  # passed through in one step
-    assert seen.items == {s.value for s in ItemState} - {"pending", "rejected.unassessed"}  # see tests/unit
+    assert seen.items == {s.value for s in ItemState} - {"rejected.unassessed"}  # never produced; see tests/unit
 
 
 async def test_item_rejected_beside_a_valid_one(client, container, clock) -> None:
@@ -256,6 +256,8 @@ async def test_an_item_that_ends_while_its_date_change_is_assessed(client, conta
         "requestedCompletionDate": (clock.now() + timedelta(days=40)).isoformat()})
     async with container.uow() as uow:  # the item is delivered meanwhile (as the orchestrator may report)
         stored = await uow.product_orders.get_unscoped(order["id"])
+        assert stored.item_state("1") is ItemState.PENDING  # Table 9: work stops while the date is assessed
+        stored.move_item("1", ItemState.IN_PROGRESS, at=clock.now())  # as complete_item does
         stored.move_item("1", ItemState.COMPLETED, at=clock.now())
         stored.settle_if_done(at=clock.now())
         await uow.product_orders.save(stored)

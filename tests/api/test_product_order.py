@@ -256,7 +256,8 @@ async def test_cancellation_accepted(client, container, clock, relay, recorder) 
     r = await _cancel(client, order["id"])
     task = assert_mef_response(r, "productOrder", "/cancelProductOrder", "post")
     assert task["state"] == "acknowledged"
-    assert (await get(client, order["id"]))["state"] == "assessingCancellation"
+    assessed = await get(client, order["id"])
+    assert assessed["state"] == "assessingCancellation" and item_states(assessed) == ["pending"]  # Table 9
     await drive(container, clock, 0.25)
     r = await client.get(f"{ORDER_BASE}/cancelProductOrder/{task['id']}", headers=BUYER_A)
     assert assert_mef_response(r, "productOrder", "/cancelProductOrder/{id}", "get")["state"] == "done"
@@ -279,7 +280,11 @@ async def test_cancellation_refused_returns_the_order_to_progress(client, contai
     task = (await client.get(f"{ORDER_BASE}/cancelProductOrder/{task['id']}", headers=BUYER_A)).json()
     assert task["state"] == "rejected"
     assert task["cancellationDeniedReason"] == "Installation crew already dispatched"
-    assert (await get(client, order["id"]))["state"] == "inProgress"
+    order = await get(client, order["id"])
+    assert order["state"] == "inProgress" and item_states(order) == ["inProgress"]
+    # Table 9: the item was pending while the request was assessed, and went on when it was refused
+    assert [c["state"] for c in order["productOrderItem"][0]["stateChange"]][-3:] == [
+        "inProgress", "pending", "inProgress"]
     await drive(container, clock, 30)
     assert (await get(client, order["id"]))["state"] == "completed"
 

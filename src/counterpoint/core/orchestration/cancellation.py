@@ -122,7 +122,7 @@ async def assess_cancellation(uow: UnitOfWork, profile: SellerProfile, order: Pr
     for comp in await uow.composites.for_order(order.id):
         ours = comp.cancellation is not None and comp.cancellation.get("task") == task.id
         live = comp.state not in COMPOSITE_TERMINAL and comp.state is not CompositeState.CANCELLING and \
-            order.item_state(comp.item_id) in (ItemState.IN_PROGRESS, ItemState.HELD)
+            order.item_state(comp.item_id) in (ItemState.IN_PROGRESS, ItemState.HELD, ItemState.PENDING)
         if ours or live:
             involved.append(comp)
     if not involved:

@@ -20,7 +20,7 @@ from counterpoint.core.orchestration.supply import (
     TERMINAL,
     SegmentState,
 )
-from counterpoint.core.ordering.model import ItemState, ProductOrder
+from counterpoint.core.ordering.model import ItemState, OrderState, ProductOrder
 from counterpoint.core.ports import UnitOfWork
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.errors import NotFound
@@ -77,7 +77,7 @@ async def derive(uow: UnitOfWork, profile: SellerProfile, composite: CompositeOr
                        **{"from": iso(composite.expected_completion) if composite.expected_completion else None,
                           "to": iso(promise)})
         composite.expected_completion = promise
-        if item_state in (ItemState.IN_PROGRESS, ItemState.ACKNOWLEDGED, ItemState.HELD):
+        if item_state in (ItemState.IN_PROGRESS, ItemState.ACKNOWLEDGED, ItemState.HELD, ItemState.PENDING):
             order.set_expected_completion(composite.item_id, promise, at=now,
                                           reason="the providers' dates for its segments moved")
 
@@ -90,8 +90,14 @@ def _offering_of(order: ProductOrder, composite: CompositeOrder) -> str | None:
 async def fail_item(uow: UnitOfWork, order: ProductOrder, composite: CompositeOrder, reason: str, *,
                      now: datetime) -> None:
     iid = composite.item_id
-    if order.item_state(iid) is ItemState.IN_PROGRESS:
+    if order.item_state(iid) is ItemState.IN_PROGRESS or _paused_for_a_date_change(order, iid):
         order.fail_item(iid, reason, at=now)
+
+
+def _paused_for_a_date_change(order: ProductOrder, iid: str) -> bool:
+    """Whether the item is pending only because a change of its delivery date is being assessed (Table 9): its
+    delivery still ends as the segments say, and the decision on the date then finds it ended."""
+    return order.item_state(iid) is ItemState.PENDING and order.state is OrderState.PENDING_ASSESSING_MODIFICATION
 
 
 async def cancel_others(uow: UnitOfWork, composite: CompositeOrder, broken: Segment, *, now: datetime) -> None:
@@ -128,6 +134,8 @@ async def cancellation_refused(uow: UnitOfWork, composite: CompositeOrder, segme
 
 async def complete_item(uow: UnitOfWork, order: ProductOrder, composite: CompositeOrder, *, now: datetime) -> None:
     iid = composite.item_id
+    if _paused_for_a_date_change(order, iid):
+        order.move_item(iid, ItemState.IN_PROGRESS, at=now, reason="delivered while its date change was assessed")
     if order.item_state(iid) is not ItemState.IN_PROGRESS:
         return
     item = order.item(iid)

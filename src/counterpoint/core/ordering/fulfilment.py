@@ -74,6 +74,9 @@ async def assess_task(uow: UnitOfWork, clock: Clock, profile: SellerProfile, kin
                 task.doc["cancellationDeniedReason"] = refusal[:255]
                 task.move_to(TaskState.REJECTED, at=now)
                 order.move_to(resume, at=now, reason=f"cancellation refused: {refusal}")
+                for item in order.items:  # Table 9: work resumes where the assessment had stopped it
+                    if ItemState(item["state"]) is ItemState.PENDING:
+                        order.move_item(item["id"], ItemState.IN_PROGRESS, at=now, reason="cancellation refused")
                 order.settle_if_done(at=now)  # its items may have ended while it was assessed
             else:
                 task.move_to(TaskState.DONE, at=now)
@@ -99,6 +102,8 @@ async def assess_task(uow: UnitOfWork, clock: Clock, profile: SellerProfile, kin
             earliest = max(work, default=now)
             # expedite without a date: deliver as soon as the remaining work allows
             wanted = parse_time(task.doc.get("requestedCompletionDate")) or earliest
+            if order.item_state(iid) is ItemState.PENDING:  # Table 9: the item goes on, whatever the answer
+                order.move_item(iid, ItemState.IN_PROGRESS, at=now, reason="delivery date change assessed")
             if order.item_state(iid) is not ItemState.IN_PROGRESS:  # it ended while the request was assessed
                 task.move_to(TaskState.REJECTED, at=now)
                 order.move_to(resume, at=now, reason=f"delivery date change refused: the item is "

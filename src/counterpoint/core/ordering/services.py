@@ -319,6 +319,9 @@ async def request_cancellation(uow: UnitOfWork, clock: Clock, profile: SellerPro
             return task
         order.resume_state = order.state
         order.move_to(OrderState.ASSESSING_CANCELLATION, at=now, reason="cancellation requested")
+        for item in order.items:  # Table 9: work stops on every open item while the request is assessed
+            if ItemState(item["state"]) is ItemState.IN_PROGRESS:
+                order.move_item(item["id"], ItemState.PENDING, at=now, reason="assessing the cancellation")
         await uow.cancel_requests.add(task)
         await uow.product_orders.save(order)
         await uow.commit()
@@ -352,6 +355,8 @@ async def request_delivery_date_change(uow: UnitOfWork, clock: Clock, *, party: 
                                                                 tid), body, now))
         order.resume_state = order.state
         order.move_to(OrderState.PENDING_ASSESSING_MODIFICATION, at=now, reason="delivery date change requested")
+        order.move_item(ref["productOrderItemId"], ItemState.PENDING, at=now,  # Table 9
+                        reason="assessing the delivery date change")
         await uow.delivery_date_requests.add(task)
         await uow.product_orders.save(order)
         await uow.commit()
