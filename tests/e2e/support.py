@@ -1,18 +1,59 @@
-"""What the e2e tests share: serving an ASGI app on a free loopback port, waiting for a condition."""
+"""What the e2e tests share: serving an ASGI app on a free loopback port, running `counterpoint serve` as a
+process, waiting for a condition."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import socket
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 import uvicorn
 
 T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve_process(workdir: Path, args: list[str], env: Mapping[str, str]) -> Iterator[str]:
+    """`counterpoint serve ARGS` as its own process on a free port, in `workdir` (its log in serve.log there),
+    until it answers /health; yields its base URL and stops it afterwards."""
+    port = free_port()
+    log_path = workdir / "serve.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "counterpoint", "serve", "--port", str(port), *args],
+                                cwd=workdir, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"counterpoint serve did not start:\n{log_path.read_text()}")
+                time.sleep(0.1)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 @contextlib.asynccontextmanager

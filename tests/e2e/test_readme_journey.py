@@ -12,10 +12,7 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.support import serve_process
 from tests.helpers import REPO, assert_mef_response, envelope, validate_against
 
 EXAMPLES = REPO / "examples" / "sonata"
@@ -82,42 +80,12 @@ def test_the_journey_posts_every_example_file() -> None:
     assert used == set(BODIES) == {p.name for p in EXAMPLES.glob("*.json")}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     """`counterpoint serve` as the README starts it (default clock), on a free port; its Sonata base URL."""
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "counterpoint", "serve", "--port", str(port),
-         "--database-url", f"sqlite+aiosqlite:///{tmp_path / 'seller.db'}"],
-        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-        env={k: v for k, v in os.environ.items() if not k.startswith("COUNTERPOINT_")})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"counterpoint serve did not start:\n{(tmp_path / 'serve.log').read_text()}")
-            time.sleep(0.1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COUNTERPOINT_")}
+    with serve_process(tmp_path, ["--database-url", f"sqlite+aiosqlite:///{tmp_path / 'seller.db'}"], env) as base:
         yield f"{base}/mefApi/sonata"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_the_readme_journey_runs_as_written(served: str, tmp_path: Path) -> None:

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +19,7 @@ import httpx
 import pytest
 
 from tests.builders import ael_config, contacts, uni_config
+from tests.e2e.support import serve_process
 from tests.helpers import BUYER_A, assert_mef_event, assert_mef_response
 from tests.unit.serviceability.payloads import buyer_contact, internet
 
@@ -33,12 +31,6 @@ ORDER = f"{SONATA}/productOrderingManagement/v10"
 INVENTORY = f"{SONATA}/productInventory/v7"
 # 5 profile days per real second: a 20-day installation takes 4 s; a 30-day quote validity lasts 6 s.
 TIME_SCALE = 432_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Listener:
@@ -82,32 +74,9 @@ def listener() -> Iterator[Listener]:
 @pytest.fixture
 def seller(database_url: str, tmp_path: Path) -> Iterator[str]:
     """`counterpoint serve` on a free port, as the README starts it; its base URL."""
-    port = _free_port()
     env = {**os.environ, "COUNTERPOINT_FULFILMENT_INTERVAL_S": "0.05", "COUNTERPOINT_RELAY_INTERVAL_S": "0.05"}
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "counterpoint", "serve", "--port", str(port), "--database-url", database_url,
-         "--time-scale", str(TIME_SCALE)], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"counterpoint serve did not start:\n{(tmp_path / 'serve.log').read_text()}")
-            time.sleep(0.2)
+    with serve_process(tmp_path, ["--database-url", database_url, "--time-scale", str(TIME_SCALE)], env) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _ok(r: httpx.Response, status: int, function: str, path: str, method: str) -> Any:
