@@ -92,8 +92,6 @@ async def run_demo(console: Console, *, time_scale: float, timeout_s: float, wor
                 return await _play(console, cluster, timeout_s=timeout_s, live=live and console.is_terminal,
                                    started=started, verbose=verbose)
             finally:
-                # workers cancelled mid-transaction at shutdown make the pool log a rollback it could not do
-                logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
                 await cluster.stop_all()
         finally:
             lock.release()
