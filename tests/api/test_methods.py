@@ -104,3 +104,24 @@ async def test_head_answers_as_get_without_the_body(client: httpx.AsyncClient) -
     assert (await client.head("/mefApi/sonata/productOrderingManagement/v10/productOrder")).status_code == 401
     r = await client.head("/mefApi/sonata/quoteManagement/v8/cancelQuote", headers=BUYER_A)
     assert (r.status_code, r.headers["Allow"], r.content) == (405, "POST", b"")
+
+
+async def test_every_served_document_lists_the_refusals_this_seller_adds(client: httpx.AsyncClient) -> None:
+    """Beyond MEF's error codes, an operation may answer 503 (database outage, with Retry-After) and one that
+    takes a body 413 (over the size limit): each function's own OpenAPI document says so."""
+    from counterpoint.api.app import CHANNELS, MOUNTS
+
+    operations = 0
+    for channel in CHANNELS:
+        for function in MOUNTS:
+            r = await client.get(f"{base_path(function, channel)}/openapi.json")
+            assert r.status_code == 200, (function, channel)
+            for path, item in r.json()["paths"].items():
+                for method, op in item.items():
+                    if method not in {m.lower() for m in METHODS}:
+                        continue
+                    operations += 1
+                    assert "Retry-After" in op["responses"]["503"]["headers"], (path, method)
+                    if "requestBody" in op:
+                        assert "413" in op["responses"], (path, method)
+    assert operations > 60

@@ -32,12 +32,15 @@ _DEFAULT_CODE = {
     ErrorKind.NOT_IMPLEMENTED: "notImplemented", ErrorKind.UNAVAILABLE: "serviceUnavailable",
 }
 
-# The error responses every MEF operation may document (bodies conform to Error400..Error501).
+# The error responses every MEF operation may document (bodies conform to Error400..Error501), and the two
+# this Seller adds (bodies with the same {code, reason} shape): a body over the size limit, and an outage.
 MEF_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Bad Request"}, 401: {"description": "Unauthorized"},
     403: {"description": "Forbidden"}, 404: {"description": "Not Found"},
-    409: {"description": "Conflict"}, 422: {"description": "Unprocessable entity"},
-    500: {"description": "Internal Server Error"},
+    409: {"description": "Conflict"}, 413: {"description": "Request body larger than the Seller accepts"},
+    422: {"description": "Unprocessable entity"}, 500: {"description": "Internal Server Error"},
+    503: {"description": "The Seller's database cannot be reached; retry after the Retry-After header's seconds",
+          "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
 }
 
 
