@@ -151,7 +151,8 @@ async def assess_cancellation(uow: UnitOfWork, profile: SellerProfile, order: Pr
 
 
 def _begin(comp: CompositeOrder, order: ProductOrder, task_id: str, reason: str, *, now: datetime) -> None:
-    """Hold the composite and its customer item while the providers are asked."""
+    """Hold the composite while the providers are asked (its customer item is already pending: the Seller's
+    ordering pends every open item when the cancellation is requested, and resumes them if it is refused)."""
     asked = [s for s in comp.segments if s.state not in TERMINAL and s.state is not SegmentState.ACTIVE]
     asked.sort(key=lambda s: (-RANK.get(s.state, 0), s.own))
     comp.cancellation = {
@@ -161,10 +162,6 @@ def _begin(comp: CompositeOrder, order: ProductOrder, task_id: str, reason: str,
     }
     comp.move_to(CompositeState.CANCELLING, at=now, reason="the customer asked to cancel: asking every provider")
     comp.note(now, "cancellation assessment", order=order.id, sequence=", ".join(s.name for s in asked) or "none")
-    if order.item_state(comp.item_id) is ItemState.HELD:
-        order.move_item(comp.item_id, ItemState.IN_PROGRESS, at=now)
-    if order.item_state(comp.item_id) is ItemState.IN_PROGRESS:
-        order.move_item(comp.item_id, ItemState.PENDING, at=now, reason="assessing the cancellation")
 
 
 async def cancellation_decided(uow: UnitOfWork, profile: SellerProfile, order: ProductOrder,
@@ -336,8 +333,6 @@ async def _resume(uow: UnitOfWork, profile: SellerProfile, comp: CompositeOrder,
     comp.move_to(CompositeState.IN_DELIVERY, at=now,
                  reason=f"cancellation refused for segment {refusal.get('segment', '?')}: delivery goes on")
     comp.due_at = now
-    if order.item_state(comp.item_id) is ItemState.PENDING:
-        order.move_item(comp.item_id, ItemState.IN_PROGRESS, at=now, reason="cancellation refused")
     await derive(uow, profile, comp, order, now=now)
 
 
