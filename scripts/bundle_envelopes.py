@@ -14,28 +14,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+try:  # imported by the tests as scripts.bundle_envelopes, or run as a script from scripts/
+    from scripts.generate_contracts import APIS
+except ModuleNotFoundError:
+    from generate_contracts import APIS  # type: ignore[no-redef]
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "tests" / "contracts" / "envelopes.json"
 
-# function -> envelope file under <channel>/ (the same table tests/helpers.py uses)
-ENVELOPES = {
-    "geographicAddress": "productApi/serviceability/address/geographicAddressManagement.api.yaml",
-    "geographicSite": "productApi/serviceability/site/geographicSiteManagement.api.yaml",
-    "poq": "productApi/serviceability/offeringQualification/productOfferingQualificationManagement.api.yaml",
-    "poqNotification":
-        "productApi/serviceability/offeringQualification/productOfferingQualificationNotification.api.yaml",
-    "quote": "productApi/quote/quoteManagement.api.yaml",
-    "quoteNotification": "productApi/quote/quoteNotification.api.yaml",
-    "productOrder": "productApi/order/productOrderManagement.api.yaml",
-    "productOrderNotification": "productApi/order/productOrderNotification.api.yaml",
-    "productInventory": "productApi/inventory/productInventoryManagement.api.yaml",
-}
+# function -> envelope file under <channel>/ (tests/helpers.py reads it too): the generator's table, with the
+# functions named as the API serves them (geographic_address -> geographicAddress)
+ENVELOPES = {re.sub(r"_(.)", lambda m: m.group(1).upper(), module): f"productApi/{path}"
+             for module, path in APIS.items()}
 CHANNELS = ("sonata", "cantata")
 
 _PROSE = {"description", "summary", "title", "example", "examples", "externalDocs", "$comment"}
