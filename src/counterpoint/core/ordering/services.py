@@ -229,12 +229,8 @@ async def list_orders(uow: UnitOfWork, *, buyer_id: str, flt: OrderFilter, offse
 
 
 def seller_contact(profile: SellerProfile, role: str = "sellerContact") -> dict[str, Any]:
-    """The Seller's contact that orders and their items carry (R17, Table 11) and cancel requests (R76).
-
-    The profile has no contact details yet: an order desk named after the Seller is given, with a reserved
-    (.invalid) e-mail domain rather than an invented real one."""
-    return {"role": role, "name": f"{profile.name} order desk", "organization": profile.name,
-            "emailAddress": f"orders@{profile.seller_id}.invalid", "number": "unlisted"}
+    """The Seller's contact that orders and their items carry (R17, Table 11) and cancel requests (R76)."""
+    return profile.desk_contact(role, "order", "orders")
 
 
 def _sellers(contacts: list[dict[str, Any]] | None) -> list[dict[str, Any]]:

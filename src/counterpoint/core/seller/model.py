@@ -200,6 +200,13 @@ class SellerProfile:
     def offering(self, offering_id: str) -> Offering | None:
         return next((o for o in self.offerings if o.id == offering_id), None)
 
+    def desk_contact(self, role: str, desk: str, mailbox: str) -> dict[str, Any]:
+        """A contact the Seller's answers carry, in the given role. The profile has no contact details yet, so
+        a desk named after the Seller is given, with a reserved (.invalid) e-mail domain rather than an
+        invented real one."""
+        return {"role": role, "name": f"{self.name} {desk} desk", "organization": self.name,
+                "emailAddress": f"{mailbox}@{self.seller_id}.invalid", "number": "unlisted"}
+
     def offerings_for_spec(self, urn: str) -> list[Offering]:
         return [o for o in self.offerings if o.spec_urn == urn]
 

@@ -80,18 +80,8 @@ def get_site(
 
 
 def seller_contact(profile: SellerProfile) -> dict[str, Any]:
-    """The Seller Contact Information a POQ answer must carry (MEF 87 R25, R26).
-
-    The profile has no contact details yet, so a desk named after the Seller is given, with a reserved
-    (.invalid) e-mail domain rather than an invented real one.
-    """
-    return {
-        "role": "sellerContactInformation",
-        "name": f"{profile.name} qualification desk",
-        "organization": profile.name,
-        "emailAddress": f"qualification@{profile.seller_id}.invalid",
-        "number": "unlisted",
-    }
+    """The Seller Contact Information a POQ (MEF 87 R25, R26) or a quote answer must carry."""
+    return profile.desk_contact("sellerContactInformation", "qualification", "qualification")
 
 
 def check_request(request: dict[str, Any], *, now: datetime) -> list[Problem]:
