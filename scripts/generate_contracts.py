@@ -38,6 +38,12 @@ APIS = {
     "product_order": "order/productOrderManagement.api.yaml",
     "product_order_notification": "order/productOrderNotification.api.yaml",
     "product_inventory": "inventory/productInventoryManagement.api.yaml",
+    "trouble_ticket": "troubleTicket/troubleTicketManagement.api.yaml",
+    "trouble_ticket_notification": "troubleTicket/troubleTicketNotification.api.yaml",
+    "appointment": "workforce/appointment/appointmentManagement.api.yaml",
+    "appointment_notification": "workforce/appointment/appointmentNotification.api.yaml",
+    "work_order": "workforce/workorder/workorderManagement.api.yaml",
+    "work_order_notification": "workforce/workorder/workorderNotification.api.yaml",
 }
 RFC3339 = (r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|z|[+-]\d{2}:\d{2})$")
 _PROSE = {"description", "summary", "title", "example", "examples", "externalDocs", "x-codegen-request-body-name"}

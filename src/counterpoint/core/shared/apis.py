@@ -11,6 +11,9 @@ BASE: dict[str, dict[str, str]] = {
     "quote": {"sonata": "quoteManagement/v8", "cantata": "quoteManagement/v2"},
     "productOrder": {"sonata": "productOrderingManagement/v10", "cantata": "productOrderingManagement/v5"},
     "productInventory": {"sonata": "productInventory/v7", "cantata": "productInventory/v1"},
+    "troubleTicket": {"sonata": "troubleTicket/v4", "cantata": "troubleTicket/v4"},
+    "appointment": {"sonata": "appointment/v2", "cantata": "appointment/v2"},
+    "workOrder": {"sonata": "workOrderManagement/v2", "cantata": "workOrderManagement/v2"},
 }
 
 # Notification (listener) base paths, on the Buyer's side.
@@ -19,6 +22,9 @@ LISTENER: dict[str, dict[str, str]] = {
             "cantata": "productOfferingQualificationNotification/v1"},
     "quote": {"sonata": "quoteNotification/v8", "cantata": "quoteNotification/v2"},
     "productOrder": {"sonata": "productOrderingNotification/v10", "cantata": "productOrderingNotification/v5"},
+    "troubleTicket": {"sonata": "troubleTicketNotification/v4", "cantata": "troubleTicketNotification/v4"},
+    "appointment": {"sonata": "appointmentNotification/v2", "cantata": "appointmentNotification/v2"},
+    "workOrder": {"sonata": "workOrderNotification/v2", "cantata": "workOrderNotification/v2"},
 }
 
 
