@@ -42,6 +42,10 @@ MOUNTS: dict[str, tuple[Route, ...]] = {
     "quote": (Route("counterpoint.api.quote"), Route("counterpoint.api.hub", "quote_hub")),
     "productOrder": (Route("counterpoint.api.product_order"), Route("counterpoint.api.hub", "order_hub")),
     "productInventory": (Route("counterpoint.api.product_inventory"),),
+    "troubleTicket": (Route("counterpoint.api.trouble_ticket"), Route("counterpoint.api.incident"),
+                      Route("counterpoint.api.hub", "trouble_ticket_hub")),
+    "appointment": (Route("counterpoint.api.appointment"), Route("counterpoint.api.hub", "appointment_hub")),
+    "workOrder": (Route("counterpoint.api.work_order"), Route("counterpoint.api.hub", "work_order_hub")),
 }
 CHANNELS = ("sonata", "cantata")
 

@@ -1,4 +1,5 @@
-"""`/hub` of the POQ, quote and product order APIs (the same three operations on each)."""
+"""`/hub` of the POQ, quote, product order, trouble ticket, appointment and work order APIs (the same operations on
+each)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,15 @@ def quote_hub(channel: str) -> APIRouter:
 
 def order_hub(channel: str) -> APIRouter:
     return make_router("productOrder", with_retrieve=True)
+
+
+def trouble_ticket_hub(channel: str) -> APIRouter:
+    return make_router("troubleTicket", with_retrieve=True)
+
+
+def appointment_hub(channel: str) -> APIRouter:
+    return make_router("appointment", with_retrieve=True)
+
+
+def work_order_hub(channel: str) -> APIRouter:
+    return make_router("workOrder", with_retrieve=True)

@@ -23,6 +23,13 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
         "cancelProductOrderStateChangeEvent", "chargeCreateEvent", "chargeStateChangeEvent",
         "chargeTimeoutEvent", "modifyProductOrderItemRequestedDeliveryDateStateChangeEvent",
     }),
+    "troubleTicket": frozenset({
+        "troubleTicketAttributeValueChangeEvent", "troubleTicketStatusChangeEvent", "troubleTicketResolvedEvent",
+        "troubleTicketInformationRequiredEvent", "incidentCreateEvent", "incidentAttributeValueChangeEvent",
+        "incidentStatusChangeEvent",
+    }),
+    "appointment": frozenset({"appointmentAttributeValueChangeEvent", "appointmentStatusChangeEvent"}),
+    "workOrder": frozenset({"workOrderCreateEvent", "workOrderStateChangeEvent", "workOrderAppointmentRequiredEvent"}),
 }
 
 _QUERY = re.compile(r"^\s*eventType\s*=\s*(?P<types>[A-Za-z.]+(\s*,\s*[A-Za-z.]+)*)\s*$")

@@ -46,6 +46,18 @@ EVENT_RESOURCES: dict[str, tuple[str, str]] = {
     "chargeTimeoutEvent": ("productOrder", "charge"),
     "modifyProductOrderItemRequestedDeliveryDateStateChangeEvent":
         ("productOrder", "modifyProductOrderItemRequestedDeliveryDate"),
+    "troubleTicketAttributeValueChangeEvent": ("troubleTicket", "troubleTicket"),
+    "troubleTicketStatusChangeEvent": ("troubleTicket", "troubleTicket"),
+    "troubleTicketResolvedEvent": ("troubleTicket", "troubleTicket"),
+    "troubleTicketInformationRequiredEvent": ("troubleTicket", "troubleTicket"),
+    "incidentCreateEvent": ("troubleTicket", "incident"),
+    "incidentAttributeValueChangeEvent": ("troubleTicket", "incident"),
+    "incidentStatusChangeEvent": ("troubleTicket", "incident"),
+    "appointmentAttributeValueChangeEvent": ("appointment", "appointment"),
+    "appointmentStatusChangeEvent": ("appointment", "appointment"),
+    "workOrderCreateEvent": ("workOrder", "workorder"),
+    "workOrderStateChangeEvent": ("workOrder", "workorder"),
+    "workOrderAppointmentRequiredEvent": ("workOrder", "workorder"),
 }
 
 

@@ -1,0 +1,12 @@
+"""MEF 124 trouble tickets (Seller side): routes to come."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from counterpoint.api.routing import MefRoute
+
+
+def make_router(channel: str) -> APIRouter:
+    router = APIRouter(route_class=MefRoute, tags=["troubleTicket"])
+    return router

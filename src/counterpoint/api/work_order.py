@@ -1,0 +1,12 @@
+"""MEF 137 work orders (Seller side): routes to come."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from counterpoint.api.routing import MefRoute
+
+
+def make_router(channel: str) -> APIRouter:
+    router = APIRouter(route_class=MefRoute, tags=["workorder"])
+    return router
