@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # these modules use the ports themselves: their types are onl
     from counterpoint.core.orchestration.model import CompositeOrder, OutboundCommand
     from counterpoint.core.orchestration.supply import Observation
     from counterpoint.core.ordering.services import OrderFilter, TaskFilter
+    from counterpoint.core.sla.ports import SlaRecords
 
 T = TypeVar("T")
 F = TypeVar("F", contravariant=True)
@@ -113,6 +114,8 @@ class UnitOfWork(Protocol):
     def commands(self) -> OutboundCommands: ...
     @property
     def enquiries(self) -> SupplyEnquiries: ...
+    @property
+    def sla(self) -> SlaRecords: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -7,7 +7,7 @@ import hashlib
 import re
 import string
 import typing
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,6 +20,7 @@ from counterpoint.core.orchestration import registry as r
 from counterpoint.core.orchestration.selection import Weights
 from counterpoint.core.seller import model as m
 from counterpoint.core.serviceability.countries import country_code, suggestions
+from counterpoint.core.sla import model as sla
 
 
 class _Strict(BaseModel):
@@ -279,6 +280,62 @@ class ExistingProductIn(_Strict):
         return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+class TierIn(_Strict):
+    belowPct: Decimal = Field(gt=0, le=100)
+    pct: Decimal = Field(ge=0, le=100)
+
+
+class CustomerSlaIn(_Strict):
+    """The SLA of one of our offerings (no offering: every offering without its own)."""
+
+    offering: str | None = None
+    availabilityPct: Decimal = Field(default=Decimal("99.9"), gt=0, le=100)
+    credits: list[TierIn] = []  # creditPct of the service's monthly charge below each availability
+    excludeMaintenance: bool = True
+    countDegraded: bool = False
+
+
+class SupplierOlaIn(_Strict):
+    provider: str
+    repairHours: Decimal = Field(default=Decimal(4), gt=0)
+    availabilityPct: Decimal = Field(default=Decimal("99.9"), gt=0, le=100)
+    penalties: list[TierIn] = []  # penalty percent of the segment's monthly charge below each availability
+    missedRepairPenalty: Decimal = Field(default=Decimal(0), ge=0)
+    excludeMaintenance: bool = True
+
+
+class CommitmentsIn(_Strict):
+    maxClockSkewMinutes: float = Field(default=10.0, ge=0)
+    customer: list[CustomerSlaIn] = []
+    suppliers: list[SupplierOlaIn] = []
+
+    def to_core(self) -> sla.Commitments:
+        def tiers(items: list[TierIn]) -> tuple[sla.Tier, ...]:
+            return tuple(sla.Tier(below_pct=t.belowPct, pct=t.pct) for t in items)
+
+        return sla.Commitments(
+            customer=tuple(sla.CustomerSla(offering_id=c.offering, availability_pct=c.availabilityPct,
+                                           credits=tiers(c.credits), exclude_maintenance=c.excludeMaintenance,
+                                           count_degraded=c.countDegraded) for c in self.customer),
+            suppliers=tuple(sla.SupplierOla(supplier=o.provider, repair_hours=o.repairHours,
+                                            availability_pct=o.availabilityPct, penalties=tiers(o.penalties),
+                                            missed_repair_penalty=o.missedRepairPenalty,
+                                            exclude_maintenance=o.excludeMaintenance) for o in self.suppliers),
+            max_clock_skew=timedelta(minutes=self.maxClockSkewMinutes))
+
+    def problems(self, offerings: set[str], providers: set[str]) -> list[str]:
+        out = [f"commitments: SLA for unknown offering {c.offering}" for c in self.customer
+               if c.offering is not None and c.offering not in offerings]
+        named = [c.offering for c in self.customer]
+        out += [f"commitments: two SLAs for offering {o or '(default)'}" for o in
+                sorted(set(named), key=lambda x: x or "") if named.count(o) > 1]
+        out += [f"commitments: OLA for unknown provider {o.provider}" for o in self.suppliers
+                if o.provider not in providers]
+        ids = [o.provider for o in self.suppliers]
+        out += [f"commitments: two OLAs for provider {i}" for i in sorted(set(ids)) if ids.count(i) > 1]
+        return out
+
+
 class ProfileIn(_Strict):
     seller: dict[str, str]
     validation: Literal["strict", "lenient"] = "strict"
@@ -295,6 +352,7 @@ class ProfileIn(_Strict):
     providers: list[ProviderIn] = []
     orchestration: OrchestrationIn | None = None
     inventory: list[ExistingProductIn] = []
+    commitments: CommitmentsIn = CommitmentsIn()  # customer SLAs and suppliers' OLAs (core/sla)
 
     @model_validator(mode="after")
     def _references(self) -> ProfileIn:
@@ -323,6 +381,7 @@ class ProfileIn(_Strict):
         ids = [p.id for p in self.providers]
         problems += [f"provider {i} is listed twice" for i in sorted(set(ids)) if ids.count(i) > 1]
         problems += self._inventory_problems(buyers, addresses)
+        problems += self.commitments.problems(offerings, set(ids))
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -425,6 +484,7 @@ class ProfileIn(_Strict):
                 for s in self.scenarios),
             orchestration=self._orchestration(),
             inventory=self._inventory(),
+            commitments=self.commitments.to_core(),
         )
 
 

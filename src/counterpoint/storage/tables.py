@@ -12,6 +12,7 @@ from counterpoint.storage import (  # noqa: F401
     quote,
     service_order,
     serviceability,
+    sla,
 )
 from counterpoint.storage.schema import metadata
 

@@ -29,6 +29,7 @@ from counterpoint.storage.outbox import outbox
 from counterpoint.storage.quote import SqlQuotes
 from counterpoint.storage.service_order import SqlNetwork, SqlServiceOrders
 from counterpoint.storage.serviceability import SqlPoqs
+from counterpoint.storage.sla import SqlSlaRecords
 
 # SQLite has one writer at a time and every transaction here is BEGIN IMMEDIATE. Left to SQLite, waiting
 # writers poll its lock with growing sleeps, so under load some wait far longer than their turn (p99 above
@@ -194,3 +195,7 @@ class SqlUnitOfWork:
     @property
     def enquiries(self) -> SqlSupplyEnquiries:  # supply enquiries of composite POQs, quotes and orders
         return self._repo("enquiries", SqlSupplyEnquiries)
+
+    @property
+    def sla(self) -> SqlSlaRecords:  # outages, their evidence, maintenance windows, services' terms
+        return self._repo("sla", SqlSlaRecords)

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from counterpoint.core.orchestration.plan import Orchestration
+from counterpoint.core.sla.model import Commitments
 
 ACCESS_ELINE = "urn:mef:lso:spec:sonata:access-eline-ovc:v5.0.0:all"
 OPERATOR_UNI = "urn:mef:lso:spec:sonata:carrier-ethernet-operator-uni:v5.0.0:all"
@@ -184,6 +185,7 @@ class SellerProfile:
     quote_terms_months: tuple[int, ...] = (12, 24, 36)  # contract terms offered, ascending
     orchestration: Orchestration | None = None  # what we buy from whom, when we are also a Buyer
     inventory: tuple[ExistingProduct, ...] = ()  # products the Buyers already have, seeded on start
+    commitments: Commitments = field(default_factory=Commitments)  # customer SLAs, suppliers' OLAs (core/sla)
 
     def buyer_for_key(self, api_key: str) -> Buyer | None:
         return next((b for b in self.buyers if b.accepts(api_key)), None)

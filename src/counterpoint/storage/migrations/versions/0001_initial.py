@@ -369,6 +369,66 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_service_order_state'), ['state'], unique=False)
         batch_op.create_index('ux_service_order_buyer_external', ['buyer_id', 'external_id'], unique=True)
 
+    op.create_table('sla_evidence',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('outage_id', sa.String(length=64), nullable=False),
+    sa.Column('fact', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('source', sa.String(length=128), nullable=False),
+    sa.Column('reference', sa.String(length=256), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('stamped_by', sa.String(length=128), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('responsible', sa.String(length=160), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_evidence'))
+    )
+    with op.batch_alter_table('sla_evidence', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sla_evidence_outage_id'), ['outage_id'], unique=False)
+        batch_op.create_index('ux_sla_evidence_natural', ['outage_id', 'fact', 'source', 'reference'], unique=True)
+
+    op.create_table('sla_maintenance',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('provider', sa.String(length=128), nullable=False),
+    sa.Column('notice_ref', sa.String(length=256), nullable=False),
+    sa.Column('start_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('end_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('services', JSONDoc, nullable=False),
+    sa.Column('segments', JSONDoc, nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_maintenance'))
+    )
+    with op.batch_alter_table('sla_maintenance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sla_maintenance_start_at'), ['start_at'], unique=False)
+        batch_op.create_index('ux_sla_maintenance_notice', ['provider', 'notice_ref'], unique=True)
+
+    op.create_table('sla_outage',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('service_id', sa.String(length=128), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('segment_id', sa.String(length=128), nullable=True),
+    sa.Column('impact', sa.String(length=16), nullable=False),
+    sa.Column('responsible', sa.String(length=160), nullable=False),
+    sa.Column('start_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('end_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_outage'))
+    )
+    with op.batch_alter_table('sla_outage', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sla_outage_start_at'), ['start_at'], unique=False)
+        batch_op.create_index('ux_sla_outage_service_key', ['service_id', 'key'], unique=True)
+
+    op.create_table('sla_service',
+    sa.Column('service_id', sa.String(length=128), nullable=False),
+    sa.Column('customer_id', sa.String(length=128), nullable=False),
+    sa.Column('offering_id', sa.String(length=128), nullable=True),
+    sa.Column('mrc', sa.String(length=40), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('segments', JSONDoc, nullable=False),
+    sa.PrimaryKeyConstraint('service_id', name=op.f('pk_sla_service'))
+    )
     op.create_table('supplier_evidence',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('composite_id', sa.String(length=64), nullable=False),
@@ -446,6 +506,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_supplier_evidence_composite_id'))
 
     op.drop_table('supplier_evidence')
+    op.drop_table('sla_service')
+    with op.batch_alter_table('sla_outage', schema=None) as batch_op:
+        batch_op.drop_index('ux_sla_outage_service_key')
+        batch_op.drop_index(batch_op.f('ix_sla_outage_start_at'))
+
+    op.drop_table('sla_outage')
+    with op.batch_alter_table('sla_maintenance', schema=None) as batch_op:
+        batch_op.drop_index('ux_sla_maintenance_notice')
+        batch_op.drop_index(batch_op.f('ix_sla_maintenance_start_at'))
+
+    op.drop_table('sla_maintenance')
+    with op.batch_alter_table('sla_evidence', schema=None) as batch_op:
+        batch_op.drop_index('ux_sla_evidence_natural')
+        batch_op.drop_index(batch_op.f('ix_sla_evidence_outage_id'))
+
+    op.drop_table('sla_evidence')
     with op.batch_alter_table('service_order', schema=None) as batch_op:
         batch_op.drop_index('ux_service_order_buyer_external')
         batch_op.drop_index(batch_op.f('ix_service_order_state'))

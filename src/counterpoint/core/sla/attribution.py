@@ -1,0 +1,596 @@
+"""From outages, their evidence and maintenance windows to a month's figures, each with the evidence behind it.
+
+Pure and deterministic: the same records give the same report whatever order they were recorded in. The rules,
+by the names the report cites:
+
+- `skew`: evidence is stamped by different providers' clocks. A provider's offset from our clock is estimated
+  from *pairs*: two evidence items on the same fact and reference of one outage (the same event, e.g. the
+  supplier's ticket we opened), one stamped by our clock and one by theirs. The offset is the median (lower
+  middle) of their differences; differences larger than the profile's `max_clock_skew` are not skew and are
+  left out; a clock with no pair has offset 0. Every time stamped by that clock (evidence, its maintenance
+  windows) is read minus the offset.
+- `start`: an outage starts at the earliest of its START evidence (after skew).
+- `end`: for the customer, an outage ends at our own first recovery observation (evidence from us) that is
+  not followed by evidence that the fault was still there (a DOWN item after it); without one, at a
+  supplier's first claim of repair not contradicted that way; without either it is open. Our observation
+  wins over a supplier's claim because the customer's service is what we measure and we can show it.
+- `repair`: for a supplier's OLA, the repair ends at the supplier's first claim of repair not contradicted by
+  a later DOWN item, however late the claim reached us (its lateness is shown, it does not move the instant);
+  capped by our own recovery observation when that came first; without a claim, at the customer end.
+- `order`: an end (or repair) that falls before the start after skew is read as the start (zero length).
+- `domain`: the DOMAIN evidence with the latest instant (after skew) names the responsible domain; ties
+  broken by kind, source and reference; without any, the outage's recorded domain.
+- `union`: a service's unavailable time is the union of its outages' intervals (down; degraded only where the
+  SLA counts it), clipped to the month; an open outage runs to the month's end or the report's instant,
+  whichever is first. Time covered by several outages is counted once.
+- `earliest`: each moment of unavailable time is charged to the outage, among those active then, that started
+  first (ties by natural key): the first fault is taken as the cause, later overlapping ones add nothing.
+- `customer`: moments charged to the customer's equipment are not counted.
+- `maintenance`: where the SLA excludes announced maintenance, moments inside a window that names the
+  service or the charged outage's segment are not counted.
+- `availability`: (month - counted) / month, over the whole calendar month; compared exactly to the target.
+- `credit`/`penalty`: the tier with the lowest threshold the availability is below; its percent of the
+  monthly charge (the service's, or the segment's), rounded to the cent.
+- `ola-repair`: a supplier's outage is judged in the month it started: repaired within the OLA's hours of its
+  start, or missed; an open one is missed once its time is past, else pending.
+- `ola-availability`: per supplier segment, the union of that supplier's outages on it (down, start to repair
+  end), less its own announced windows on the segment where the OLA excludes them, over the month. Overlaps
+  with other domains do not matter here: the supplier's segment was down either way.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+from counterpoint.core.sla.model import (
+    OURS,
+    Commitments,
+    CustomerSla,
+    Domain,
+    Evidence,
+    EvidenceKind,
+    Fact,
+    Impact,
+    MaintenanceWindow,
+    Month,
+    Outage,
+    Responsible,
+    ServiceTerms,
+    SupplierOla,
+    iso,
+    tier_for,
+)
+
+RULES: dict[str, str] = {
+    "skew": "per-clock offset: median of same-event pairs (ours vs theirs) within the skew bound, else 0",
+    "start": "earliest START evidence after skew",
+    "end": "our first recovery observation not followed by DOWN evidence; else a supplier's first such claim",
+    "repair": "the supplier's first repair claim not contradicted by later DOWN evidence, capped by ours",
+    "order": "an end before its start (after skew) is read as the start",
+    "domain": "the latest DOMAIN evidence after skew; else the recorded domain",
+    "union": "unavailable time is the union of the service's outages, each moment counted once",
+    "earliest": "each moment is charged to the earliest-starting active outage",
+    "customer": "moments charged to the customer's equipment are not counted",
+    "maintenance": "moments inside an announced window on the service or the charged segment are not counted",
+    "availability": "(month - counted unavailable) / month, whole calendar month",
+    "credit": "lowest credit tier the availability is below, percent of the service's monthly charge",
+    "ola-repair": "time from start to repair end against the OLA's repair hours (month of the start)",
+    "ola-availability": "union of the supplier's outages on a segment, less its own windows, over the month",
+    "penalty": "lowest penalty tier the segment's availability is below, plus each missed repair",
+}
+
+_KIND_ORDER = {k: n for n, k in enumerate(EvidenceKind)}
+CENT = Decimal("0.01")
+
+
+# ---- clocks -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClockOffset:
+    clock: str
+    offset: timedelta  # their clock minus ours
+    pairs: tuple[tuple[str, str], ...]  # (our evidence id, their evidence id) it was estimated from
+    ignored: tuple[tuple[str, str], ...] = ()  # pairs whose difference was past the bound
+
+    def to_json(self) -> dict[str, Any]:
+        return {"clock": self.clock, "offsetSeconds": self.offset.total_seconds(),
+                "pairs": [list(p) for p in self.pairs], "ignoredPairs": [list(p) for p in self.ignored]}
+
+
+def estimate_offsets(outages: Iterable[Outage], bound: timedelta) -> dict[str, ClockOffset]:
+    """Each foreign clock's offset from ours, from same-event pairs (rule `skew`)."""
+    diffs: dict[str, list[tuple[timedelta, str, str]]] = {}
+    ignored: dict[str, list[tuple[str, str]]] = {}
+    for outage in outages:
+        ours = {(e.fact, e.reference): e for e in sorted(outage.evidence, key=_ev_order) if e.stamped_by == OURS}
+        for e in sorted(outage.evidence, key=_ev_order):
+            mine = ours.get((e.fact, e.reference))
+            if e.stamped_by == OURS or mine is None:
+                continue
+            d = e.at - mine.at
+            if abs(d) <= bound:
+                diffs.setdefault(e.stamped_by, []).append((d, mine.id, e.id))
+            else:
+                ignored.setdefault(e.stamped_by, []).append((mine.id, e.id))
+    out: dict[str, ClockOffset] = {}
+    for clock in sorted(set(diffs) | set(ignored)):
+        found = sorted(diffs.get(clock, []))
+        offset = statistics.median_low([d for d, _, _ in found]) if found else timedelta(0)
+        out[clock] = ClockOffset(clock, offset, tuple((a, b) for _, a, b in found),
+                                 tuple(sorted(ignored.get(clock, []))))
+    return out
+
+
+def _ev_order(e: Evidence) -> tuple[Any, ...]:
+    return (e.at, _KIND_ORDER[e.kind], e.source, e.reference, e.fact.value, e.id)
+
+
+# ---- one outage read by the rules ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedOutage:
+    """An outage as the rules read it, with the evidence each of its instants rests on."""
+
+    outage: Outage
+    start: datetime
+    end: datetime | None  # the customer's view (rule `end`); None: still open
+    repair_end: datetime | None  # the supplier's view (rule `repair`)
+    responsible: Responsible
+    start_evidence: str | None
+    end_evidence: str | None
+    repair_evidence: str | None
+    domain_evidence: str | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.outage.id
+
+    def to_json(self, offsets: Mapping[str, ClockOffset] | None = None) -> dict[str, Any]:
+        return {"id": self.outage.id, "key": self.outage.key, "service": self.outage.service_id,
+                "segment": self.outage.segment_id, "impact": self.outage.impact.value,
+                "responsible": str(self.responsible), "start": iso(self.start),
+                "end": iso(self.end) if self.end else None,
+                "repairEnd": iso(self.repair_end) if self.repair_end else None,
+                "because": {"start": self.start_evidence, "end": self.end_evidence,
+                            "repairEnd": self.repair_evidence, "responsible": self.domain_evidence},
+                "notes": list(self.notes),
+                "evidence": [e.to_json() for e in sorted(self.outage.evidence, key=_ev_order)]}
+
+
+def resolve(outage: Outage, offsets: Mapping[str, ClockOffset] | None = None) -> ResolvedOutage:
+    """Apply the rules `start`, `end`, `repair`, `order` and `domain` to one outage's evidence."""
+    offsets = offsets or {}
+
+    def at(e: Evidence) -> datetime:
+        off = offsets.get(e.stamped_by)
+        return e.at - off.offset if off is not None else e.at
+
+    def first(items: Sequence[Evidence]) -> Evidence | None:
+        return min(items, key=lambda e: (at(e), *_ev_order(e))) if items else None
+
+    notes: list[str] = []
+    evidence = sorted(outage.evidence, key=_ev_order)
+    starts = [e for e in evidence if e.fact is Fact.START]
+    start_ev = first(starts)
+    start = at(start_ev) if start_ev is not None else outage.start
+    downs = [at(e) for e in evidence if e.fact is Fact.DOWN]
+    last_down = max(downs) if downs else None
+
+    def standing(e: Evidence) -> bool:
+        return last_down is None or at(e) > last_down
+
+    ends = [e for e in evidence if e.fact is Fact.END]
+    for e in ends:
+        if not standing(e):
+            notes.append(f"end {e.id} ({e.source} {e.reference}) is contradicted by later DOWN evidence")
+    ours = first([e for e in ends if e.source == OURS and standing(e)])
+    claims = [e for e in ends if e.source != OURS and standing(e)]
+    claim = first(claims)
+    end_ev = ours or claim
+    end = at(end_ev) if end_ev is not None else None
+    repair_ev: Evidence | None = claim
+    if claim is not None and ours is not None and at(ours) < at(claim):
+        repair_ev = ours
+        notes.append(f"repair claim {claim.id} comes after our recovery observation {ours.id}: capped")
+    repair_ev = repair_ev or ours
+    repair_end = at(repair_ev) if repair_ev is not None else None
+    for e in claims:
+        late = e.received_at - at(e)
+        if late > timedelta(hours=1):
+            notes.append(f"repair claim {e.id} reached us {_human(late)} after the instant it reports")
+    if end is not None and end < start:
+        notes.append(f"end {iso(end)} is before start {iso(start)} after clock correction: read as the start")
+        end = start
+    if repair_end is not None and repair_end < start:
+        notes.append(f"repair end {iso(repair_end)} is before start after clock correction: read as the start")
+        repair_end = start
+    domains = [e for e in evidence if e.fact is Fact.DOMAIN and e.responsible is not None]
+    domain_ev = max(domains, key=lambda e: (at(e), *_ev_order(e))) if domains else None
+    responsible = domain_ev.responsible if domain_ev is not None and domain_ev.responsible else outage.responsible
+    return ResolvedOutage(
+        outage=outage, start=start, end=end, repair_end=repair_end, responsible=responsible,
+        start_evidence=start_ev.id if start_ev else None, end_evidence=end_ev.id if end_ev else None,
+        repair_evidence=repair_ev.id if repair_ev else None, domain_evidence=domain_ev.id if domain_ev else None,
+        notes=tuple(notes))
+
+
+def _human(d: timedelta) -> str:
+    minutes = int(d.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+# ---- a service's month ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """A stretch of the month during which the service was unavailable, and what the rules made of it."""
+
+    start: datetime
+    end: datetime
+    outage_id: str  # the outage charged (rule `earliest`)
+    responsible: Responsible
+    counted: bool
+    excluded_by: str | None  # "customer" or "maintenance:<window id>"
+    also_down: tuple[str, ...]  # other outages active at the same time (rule `union`: not counted again)
+
+    @property
+    def seconds(self) -> int:
+        return int((self.end - self.start).total_seconds())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"start": iso(self.start), "end": iso(self.end), "minutes": _minutes(self.seconds),
+                "outage": self.outage_id, "responsible": str(self.responsible), "counted": self.counted,
+                "excludedBy": self.excluded_by, "alsoDown": list(self.also_down)}
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFigure:
+    service_id: str
+    month: Month
+    offering_id: str | None
+    month_seconds: int
+    unavailable_seconds: int
+    excluded_maintenance_seconds: int
+    excluded_customer_seconds: int
+    by_domain: dict[str, int]
+    availability: Fraction  # percent
+    target_pct: Decimal | None
+    met: bool | None
+    credit_pct: Decimal | None
+    credit: Decimal | None
+    currency: str
+    slices: tuple[Slice, ...]
+    outages: tuple[ResolvedOutage, ...]
+    windows: tuple[MaintenanceWindow, ...]
+    rules: tuple[str, ...]
+
+    @property
+    def availability_pct(self) -> Decimal:
+        return _pct(self.availability)
+
+    def to_json(self, *, evidence: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "service": self.service_id, "month": str(self.month), "offering": self.offering_id,
+            "monthMinutes": _minutes(self.month_seconds), "unavailableMinutes": _minutes(self.unavailable_seconds),
+            "excludedMaintenanceMinutes": _minutes(self.excluded_maintenance_seconds),
+            "excludedCustomerMinutes": _minutes(self.excluded_customer_seconds),
+            "unavailableMinutesByDomain": {k: _minutes(v) for k, v in sorted(self.by_domain.items())},
+            "availabilityPct": str(self.availability_pct),
+            "targetPct": str(self.target_pct) if self.target_pct is not None else None, "met": self.met,
+            "creditPct": str(self.credit_pct) if self.credit_pct is not None else None,
+            "credit": str(self.credit) if self.credit is not None else None, "currency": self.currency}
+        if evidence:
+            out["chain"] = {"rules": list(self.rules), "slices": [s.to_json() for s in self.slices],
+                            "outages": [o.to_json() for o in self.outages],
+                            "maintenance": [w.to_json() for w in self.windows]}
+        return out
+
+
+def _counts(o: ResolvedOutage, sla: CustomerSla | None) -> bool:
+    return o.outage.impact is Impact.DOWN or (sla is not None and sla.count_degraded)
+
+
+def _clip(a: datetime, b: datetime | None, lo: datetime, hi: datetime) -> tuple[datetime, datetime] | None:
+    start, end = max(a, lo), min(b if b is not None else hi, hi)
+    return (start, end) if end > start else None
+
+
+def service_month(month: Month, as_of: datetime, service_id: str, outages: Sequence[ResolvedOutage],
+                  windows: Sequence[MaintenanceWindow], terms: ServiceTerms | None,
+                  commitments: Commitments) -> ServiceFigure:
+    """The service's month under the rules `union`, `earliest`, `customer`, `maintenance`, `availability`,
+    `credit`. `outages` and `windows` are already corrected for skew; those of other services are ignored."""
+    offering = terms.offering_id if terms else None
+    sla = commitments.sla_for(offering)
+    hi = min(month.end, max(as_of, month.start))
+    mine = sorted((o for o in outages if o.outage.service_id == service_id), key=_cause_order)
+    spans = [(o, c) for o in mine if _counts(o, sla) and (c := _clip(o.start, o.end, month.start, hi))]
+    relevant = [w for w in windows if w.affects(service_id, None)
+                or any(w.affects(service_id, o.outage.segment_id) for o, _ in spans)]
+    cuts = sorted({t for _, (a, b) in spans for t in (a, b)}
+                  | {t for w in relevant for t in (w.start, w.end) if month.start < t < hi})
+    slices: list[Slice] = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        active = [o for o, (s, e) in spans if s <= a and e >= b]
+        if not active:
+            continue
+        cause = active[0]  # spans are in cause order (rule `earliest`)
+        excluded: str | None = None
+        if cause.responsible.domain is Domain.CUSTOMER:
+            excluded = "customer"
+        elif sla is not None and sla.exclude_maintenance:
+            window = next((w for w in sorted(relevant, key=lambda w: (w.start, w.id))
+                           if w.start <= a and w.end >= b and w.affects(service_id, cause.outage.segment_id)),
+                          None)
+            if window is not None:
+                excluded = f"maintenance:{window.id}"
+        piece = Slice(a, b, cause.id, cause.responsible, excluded is None, excluded,
+                      tuple(o.id for o in active[1:]))
+        if slices and _same(slices[-1], piece):
+            last = slices.pop()
+            piece = Slice(last.start, b, last.outage_id, last.responsible, last.counted, last.excluded_by,
+                          tuple(sorted(set(last.also_down) | set(piece.also_down))))
+        slices.append(piece)
+    counted = sum(s.seconds for s in slices if s.counted)
+    by_domain: dict[str, int] = {}
+    for s in slices:
+        if s.counted:
+            by_domain[str(s.responsible)] = by_domain.get(str(s.responsible), 0) + s.seconds
+    total = month.seconds
+    availability = Fraction(total - counted, total) * 100
+    target = sla.availability_pct if sla else None
+    met = availability >= Fraction(target) if target is not None else None
+    tier = tier_for(sla.credits, availability) if sla else None
+    credit_pct = tier.pct if tier else (Decimal(0) if sla else None)
+    mrc = terms.mrc if terms else None
+    credit = (mrc * credit_pct / 100).quantize(CENT, ROUND_HALF_UP) if mrc is not None and credit_pct is not None \
+        else None
+    used = ["skew", "start", "end", "order", "domain", "union", "earliest", "availability"]
+    if any(s.excluded_by == "customer" for s in slices):
+        used.append("customer")
+    if any((s.excluded_by or "").startswith("maintenance") for s in slices):
+        used.append("maintenance")
+    if sla is not None:
+        used.append("credit")
+    return ServiceFigure(
+        service_id=service_id, month=month, offering_id=offering, month_seconds=total, unavailable_seconds=counted,
+        excluded_maintenance_seconds=sum(s.seconds for s in slices if (s.excluded_by or "").startswith("maint")),
+        excluded_customer_seconds=sum(s.seconds for s in slices if s.excluded_by == "customer"),
+        by_domain=by_domain, availability=availability, target_pct=target, met=met, credit_pct=credit_pct,
+        credit=credit, currency=terms.currency if terms else "USD", slices=tuple(slices),
+        outages=tuple(o for o, _ in spans) + tuple(o for o in mine if not _counts(o, sla)
+                                                    and _clip(o.start, o.end, month.start, hi)),
+        windows=tuple(sorted(relevant, key=lambda w: (w.start, w.id))), rules=tuple(used))
+
+
+def _cause_order(o: ResolvedOutage) -> tuple[Any, ...]:
+    return (o.start, o.outage.key, o.outage.id)
+
+
+def _same(a: Slice, b: Slice) -> bool:
+    return a.end == b.start and (a.outage_id, a.counted, a.excluded_by) == (b.outage_id, b.counted, b.excluded_by)
+
+
+# ---- a supplier's month ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RepairFigure:
+    outage_id: str
+    service_id: str
+    segment_id: str | None
+    start: datetime
+    repair_end: datetime | None
+    repair_seconds: int  # to the repair end, or to the report's instant while open
+    limit_seconds: int | None
+    status: str  # met | missed | pending (open, time not yet past) | noOla
+    evidence: tuple[str | None, str | None]  # (start evidence, repair evidence)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"outage": self.outage_id, "service": self.service_id, "segment": self.segment_id,
+                "start": iso(self.start), "repairEnd": iso(self.repair_end) if self.repair_end else None,
+                "repairMinutes": _minutes(self.repair_seconds),
+                "limitMinutes": _minutes(self.limit_seconds) if self.limit_seconds is not None else None,
+                "status": self.status, "because": {"start": self.evidence[0], "repairEnd": self.evidence[1]}}
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentFigure:
+    segment_id: str
+    down_seconds: int
+    excluded_maintenance_seconds: int
+    availability: Fraction
+    target_pct: Decimal | None
+    met: bool | None
+    penalty_pct: Decimal | None
+    penalty: Decimal | None
+    outages: tuple[str, ...]
+    windows: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"segment": self.segment_id, "downMinutes": _minutes(self.down_seconds),
+                "excludedMaintenanceMinutes": _minutes(self.excluded_maintenance_seconds),
+                "availabilityPct": str(_pct(self.availability)),
+                "targetPct": str(self.target_pct) if self.target_pct is not None else None, "met": self.met,
+                "penaltyPct": str(self.penalty_pct) if self.penalty_pct is not None else None,
+                "penalty": str(self.penalty) if self.penalty is not None else None,
+                "chain": {"outages": list(self.outages), "maintenance": list(self.windows)}}
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierFigure:
+    supplier: str
+    month: Month
+    repair_hours: Decimal | None
+    repairs: tuple[RepairFigure, ...]
+    segments: tuple[SegmentFigure, ...]
+    penalty: Decimal | None
+    currency: str
+    rules: tuple[str, ...]
+
+    @property
+    def repairs_met(self) -> int:
+        return sum(r.status == "met" for r in self.repairs)
+
+    @property
+    def repairs_missed(self) -> int:
+        return sum(r.status == "missed" for r in self.repairs)
+
+    def to_json(self, *, evidence: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "supplier": self.supplier, "month": str(self.month),
+            "repairHours": str(self.repair_hours) if self.repair_hours is not None else None,
+            "repairsMet": self.repairs_met, "repairsMissed": self.repairs_missed,
+            "repairsPending": sum(r.status == "pending" for r in self.repairs),
+            "penalty": str(self.penalty) if self.penalty is not None else None, "currency": self.currency,
+            "repairs": [r.to_json() for r in self.repairs], "segments": [s.to_json() for s in self.segments]}
+        if evidence:
+            out["chain"] = {"rules": list(self.rules)}
+        return out
+
+
+def supplier_month(month: Month, as_of: datetime, supplier: str, outages: Sequence[ResolvedOutage],
+                   windows: Sequence[MaintenanceWindow], services: Sequence[ServiceTerms],
+                   commitments: Commitments) -> SupplierFigure:
+    """The supplier's month under the rules `ola-repair`, `ola-availability` and `penalty`."""
+    ola: SupplierOla | None = commitments.ola_for(supplier)
+    hi = min(month.end, max(as_of, month.start))
+    theirs = sorted((o for o in outages if o.responsible.domain is Domain.SUPPLIER
+                     and o.responsible.supplier == supplier), key=_cause_order)
+    limit = int(ola.repair_hours * 3600) if ola else None
+    repairs: list[RepairFigure] = []
+    for o in theirs:
+        if not month.start <= o.start < month.end:
+            continue
+        took = int(((o.repair_end or max(as_of, o.start)) - o.start).total_seconds())
+        if limit is None:
+            status = "noOla"
+        elif o.repair_end is not None:
+            status = "met" if took <= limit else "missed"
+        else:
+            status = "missed" if took > limit else "pending"
+        repairs.append(RepairFigure(o.id, o.outage.service_id, o.outage.segment_id, o.start, o.repair_end, took,
+                                    limit, status, (o.start_evidence, o.repair_evidence)))
+    segment_ids = sorted({s.id for t in services for s in t.segments if s.supplier == supplier}
+                         | {o.outage.segment_id or "-" for o in theirs})
+    mrc_of = {s.id: s.mrc for t in services for s in t.segments if s.supplier == supplier}
+    currency = next((t.currency for t in services if any(s.supplier == supplier for s in t.segments)), "USD")
+    figures: list[SegmentFigure] = []
+    for seg in segment_ids:
+        spans = [c for o in theirs if (o.outage.segment_id or "-") == seg and o.outage.impact is Impact.DOWN
+                 and (c := _clip(o.start, o.repair_end, month.start, hi))]
+        down = _union(spans)
+        own = [w for w in windows if w.provider == supplier and seg in w.segments]
+        excluded: list[tuple[datetime, datetime]] = []
+        if ola is None or ola.exclude_maintenance:
+            excluded = _intersect(down, _union([c for w in own if (c := _clip(w.start, w.end, month.start, hi))]))
+        down_s = _length(down) - _length(excluded)
+        availability = Fraction(month.seconds - down_s, month.seconds) * 100
+        target = ola.availability_pct if ola else None
+        met = availability >= Fraction(target) if target is not None else None
+        tier = tier_for(ola.penalties, availability) if ola else None
+        pct = tier.pct if tier else (Decimal(0) if ola else None)
+        mrc = mrc_of.get(seg)
+        penalty = (mrc * pct / 100).quantize(CENT, ROUND_HALF_UP) if mrc is not None and pct is not None else None
+        figures.append(SegmentFigure(seg, down_s, _length(excluded), availability, target, met, pct, penalty,
+                                     tuple(o.id for o in theirs if (o.outage.segment_id or "-") == seg),
+                                     tuple(w.id for w in sorted(own, key=lambda w: (w.start, w.id)))))
+    total: Decimal | None = None
+    if ola is not None:
+        total = sum((f.penalty or Decimal(0) for f in figures), Decimal(0))
+        total += ola.missed_repair_penalty * sum(r.status == "missed" for r in repairs)
+        total = total.quantize(CENT, ROUND_HALF_UP)
+    return SupplierFigure(supplier, month, ola.repair_hours if ola else None, tuple(repairs), tuple(figures), total,
+                          currency, ("skew", "start", "repair", "order", "domain", "ola-repair",
+                                     "ola-availability", "penalty"))
+
+
+def _union(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    out: list[tuple[datetime, datetime]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _intersect(xs: list[tuple[datetime, datetime]], ys: list[tuple[datetime, datetime]]
+               ) -> list[tuple[datetime, datetime]]:
+    return [(max(a, c), min(b, d)) for a, b in xs for c, d in ys if min(b, d) > max(a, c)]
+
+
+def _length(spans: Iterable[tuple[datetime, datetime]]) -> int:
+    return int(sum((b - a).total_seconds() for a, b in spans))
+
+
+def _minutes(seconds: int) -> float:
+    return round(seconds / 60, 2)
+
+
+def _pct(value: Fraction) -> Decimal:
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+
+# ---- the month ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MonthReport:
+    month: Month
+    as_of: datetime
+    offsets: dict[str, ClockOffset]
+    services: tuple[ServiceFigure, ...]
+    suppliers: tuple[SupplierFigure, ...]
+    rules: dict[str, str] = field(default_factory=lambda: dict(RULES))
+
+    def to_json(self, *, evidence: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "month": str(self.month), "asOf": iso(self.as_of),
+            "services": [s.to_json(evidence=evidence) for s in self.services],
+            "suppliers": [s.to_json(evidence=evidence) for s in self.suppliers],
+            "clockOffsets": [o.to_json() for _, o in sorted(self.offsets.items())]}
+        if evidence:
+            out["rules"] = dict(self.rules)
+        return out
+
+
+def month_report(month: Month, as_of: datetime, outages: Sequence[Outage], windows: Sequence[MaintenanceWindow],
+                 services: Sequence[ServiceTerms], commitments: Commitments, *,
+                 service_id: str | None = None) -> MonthReport:
+    """Every service's and supplier's figures for the month (one service's, and the suppliers it touches,
+    when `service_id` is given)."""
+    offsets = estimate_offsets(outages, commitments.max_clock_skew)
+    resolved = [resolve(o, offsets) for o in sorted(outages, key=lambda o: (o.service_id, o.key, o.id))]
+    fixed = [_correct(w, offsets) for w in windows]
+    terms = {t.service_id: t for t in services}
+    ids = sorted(set(terms) | {o.outage.service_id for o in resolved})
+    if service_id is not None:
+        ids = [i for i in ids if i == service_id]
+    figures = tuple(service_month(month, as_of, sid, resolved, fixed, terms.get(sid), commitments) for sid in ids)
+    in_scope = [o for o in resolved if o.outage.service_id in ids]
+    suppliers = sorted({o.responsible.supplier for o in in_scope if o.responsible.supplier}
+                       | {s.supplier for i in ids if (t := terms.get(i)) for s in t.segments if s.supplier}
+                       | ({o.supplier for o in commitments.suppliers} if service_id is None else set()))
+    scoped_terms = [terms[i] for i in ids if i in terms]
+    return MonthReport(month, as_of, offsets, figures,
+                       tuple(supplier_month(month, as_of, s, in_scope, fixed, scoped_terms, commitments)
+                             for s in suppliers))
+
+
+def _correct(w: MaintenanceWindow, offsets: Mapping[str, ClockOffset]) -> MaintenanceWindow:
+    off = offsets.get(w.provider)
+    if off is None or not off.offset:
+        return w
+    return MaintenanceWindow(w.id, w.provider, w.notice_ref, w.start - off.offset, w.end - off.offset, w.services,
+                             w.segments, w.received_at)
