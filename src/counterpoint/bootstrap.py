@@ -15,11 +15,12 @@ from counterpoint.core.inventory.services import seed_existing
 from counterpoint.core.orchestration.ports import Timing
 from counterpoint.core.orchestration.registry import ProviderConfig
 from counterpoint.core.orchestration.supply_chain import Orchestrator
-from counterpoint.core.ports import NO_SUPPLY, SupplyChain
+from counterpoint.core.ports import NO_SUPPLY, NO_TICKET_DESK, SupplyChain, TicketDesk
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.service_order.ports import NetworkController
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.validation import ProductSchemas
+from counterpoint.core.trouble_ticket.visits import NO_VISITS, VisitDesk
 from counterpoint.network.activation import ServiceActivationTester
 from counterpoint.network.controller import NetworkConfig, SimulatedNetworkController
 from counterpoint.notifications.relay import OutboxRelay
@@ -89,6 +90,17 @@ class Container:
         """What the Seller's POQs, quotes and orders ask for items built from segments: the orchestrator when the
         profile declares one, else nothing."""
         return Orchestrator() if self.profile.orchestration is not None else NO_SUPPLY
+
+    @property
+    def ticket_desk(self) -> TicketDesk:
+        """Who works trouble tickets about products built from segments: the orchestrator once it implements
+        core.ports.TicketDesk; until then nobody takes a ticket and the profile's emulated lifecycle runs."""
+        return NO_TICKET_DESK
+
+    @property
+    def visits(self) -> VisitDesk:
+        """How a repair books a technician (MEF 137 work orders); NO_VISITS folds the visit into the repair."""
+        return NO_VISITS
 
     @property
     def suppliers(self) -> Any:

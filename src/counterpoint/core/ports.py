@@ -19,6 +19,7 @@ from counterpoint.core.serviceability.model import Poq, PoqFilter
 from counterpoint.core.serviceability.qualification import ItemAnswer
 from counterpoint.core.shared.events import DomainEvent
 from counterpoint.core.shared.ids import ExternalRef
+from counterpoint.core.trouble_ticket.model import TroubleTicket
 
 if TYPE_CHECKING:  # these modules use the ports themselves: their types are only named here
     from counterpoint.core.inventory.model import Product
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # these modules use the ports themselves: their types are onl
     from counterpoint.core.orchestration.supply import Observation
     from counterpoint.core.ordering.services import OrderFilter, TaskFilter
     from counterpoint.core.sla.ports import SlaRecords
+    from counterpoint.core.trouble_ticket.services import TicketFilter
 
 T = TypeVar("T")
 F = TypeVar("F", contravariant=True)
@@ -64,6 +66,16 @@ class ProductOrders(Resources[ProductOrder], Protocol):
                      ) -> tuple[list[ProductOrder], int]: ...
     async def by_idempotency_key(self, buyer_id: str, key: str) -> ProductOrder | None: ...
     async def correlation_of(self, order_id: str) -> str | None: ...
+
+
+class TroubleTickets(Resources[TroubleTicket], Protocol):
+    async def search(self, buyer_id: str, f: TicketFilter, *, offset: int, limit: int
+                     ) -> tuple[list[TroubleTicket], int]: ...
+
+    async def wake(self, ticket_id: str) -> None:
+        """Have the Seller's ticket worker look at this ticket now (e.g. a work order linked to it was planned:
+        R15 may resume it). Call it in the transaction that made the change."""
+        ...
 
 
 class CompositeOrders(Resources["CompositeOrder"], Protocol):
@@ -108,6 +120,8 @@ class UnitOfWork(Protocol):
     def products(self) -> Searchable[Product, ProductFilter]: ...
     @property
     def service_orders(self) -> ServiceOrders: ...
+    @property
+    def trouble_tickets(self) -> TroubleTickets: ...
     @property
     def composites(self) -> CompositeOrders: ...
     @property
@@ -212,3 +226,42 @@ class NoSupply:
 
 
 NO_SUPPLY: SupplyChain = NoSupply()
+
+
+# ---- the Seller's ticket desk -------------------------------------------------------------------------------
+
+TICKET_CHANGES = frozenset({"patched", "closed", "reopened", "cancelRequested"})
+
+
+class TicketDesk(Protocol):
+    """Who works a trouble ticket about a product built from segments bought from other providers: the
+    orchestrator, wired in bootstrap.py (NO_TICKET_DESK for a Seller that buys nothing). Every call runs in the
+    caller's transaction and sends nothing; the orchestrator moves the ticket with the Seller-side functions of
+    core/trouble_ticket/services.py (start_work, request_information, resolve, ...)."""
+
+    async def take_ticket(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, *,
+                          now: datetime) -> bool:
+        """True when the affected product is built from segments and the orchestrator drives this ticket from
+        now on: the profile's emulated lifecycle then leaves it alone."""
+        ...
+
+    async def ticket_changed(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, *, change: str,
+                             now: datetime) -> None:
+        """The Buyer acted on a ticket the orchestrator drives; `change` is one of TICKET_CHANGES ("patched",
+        "closed", "reopened", "cancelRequested"). The ticket already shows the change."""
+        ...
+
+
+class NoTicketDesk:
+    """The ticket desk of a Seller that builds nothing from bought segments: it takes no ticket."""
+
+    async def take_ticket(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, *,
+                          now: datetime) -> bool:
+        return False
+
+    async def ticket_changed(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, *, change: str,
+                             now: datetime) -> None:
+        return None
+
+
+NO_TICKET_DESK: TicketDesk = NoTicketDesk()

@@ -13,6 +13,7 @@ from counterpoint.storage import (  # noqa: F401
     service_order,
     serviceability,
     sla,
+    trouble_ticket,
 )
 from counterpoint.storage.schema import metadata
 

@@ -30,6 +30,7 @@ from counterpoint.storage.quote import SqlQuotes
 from counterpoint.storage.service_order import SqlNetwork, SqlServiceOrders
 from counterpoint.storage.serviceability import SqlPoqs
 from counterpoint.storage.sla import SqlSlaRecords
+from counterpoint.storage.trouble_ticket import SqlTroubleTickets
 
 # SQLite has one writer at a time and every transaction here is BEGIN IMMEDIATE. Left to SQLite, waiting
 # writers poll its lock with growing sleeps, so under load some wait far longer than their turn (p99 above
@@ -175,6 +176,10 @@ class SqlUnitOfWork:
     @property
     def products(self) -> SqlProducts:
         return self._repo("products", SqlProducts)
+
+    @property
+    def trouble_tickets(self) -> SqlTroubleTickets:
+        return self._repo("trouble_tickets", SqlTroubleTickets)
 
     @property
     def composites(self) -> SqlCompositeOrders:

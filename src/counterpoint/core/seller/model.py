@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -107,6 +107,10 @@ class Match:
     buyer: str | None = None
     external_id_prefix: str | None = None
     min_bandwidth_mbps: int | None = None
+    # trouble tickets only (see Assurance): a word of the ticket's description, its priority and severity
+    description_keyword: str | None = None
+    priority: str | None = None
+    severity: str | None = None
 
     def applies(self, ctx: dict[str, Any]) -> bool:
         def eq(want: str | None, have: Any) -> bool:
@@ -120,6 +124,11 @@ class Match:
                 self.external_id_prefix):
             return False
         if self.min_bandwidth_mbps is not None and (ctx.get("bandwidth_mbps") or 0) < self.min_bandwidth_mbps:
+            return False
+        if not (eq(self.priority, ctx.get("priority")) and eq(self.severity, ctx.get("severity"))):
+            return False
+        if self.description_keyword and self.description_keyword.lower() not in str(
+                ctx.get("description") or "").lower():
             return False
         return True
 
@@ -148,6 +157,62 @@ class Scenario:
     order_fail_item: str | None = None
     order_hold_for_charge: Charge | None = None
     cancellation_rejected: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RepairTime:
+    """How long the Seller takes to resolve a ticket (its committed expectedResolutionDate), for the tickets this
+    rule matches; an empty field matches anything. The first matching rule of the profile wins."""
+
+    hours: float
+    offering: str | None = None
+    priority: str | None = None  # the Buyer's priority of the ticket
+    severity: str | None = None
+
+    def applies(self, ctx: dict[str, Any]) -> bool:
+        return all(want is None or want == ctx.get(key) for key, want in
+                   (("offering", self.offering), ("priority", self.priority), ("severity", self.severity)))
+
+
+@dataclass(frozen=True, slots=True)
+class TicketScenario:
+    """One way a repair goes, for the tickets `match` selects; several may apply to the same ticket.
+
+    - needs_information: the Seller asks the Buyer this (ticket pending, a note saying it, the information
+      required event) once work starts; the Buyer's patch with a note answers it and work goes on.
+    - customer_equipment: the fault is found in the customer's equipment: the ticket is resolved with this text
+      in a resolution note coded `customerEquipment` (core.trouble_ticket.model.ResolutionCode).
+    - late_hours: the repair misses its committed date by this much: at the committed date the Seller moves
+      expectedResolutionDate (with the note R22 asks for) and resolves at the new date.
+    - needs_visit: a technician must go on site (the text says what for): a work order is opened and linked,
+      and the ticket is pending until its appointment is booked (R15).
+    """
+
+    name: str
+    match: Match
+    needs_information: str | None = None
+    customer_equipment: str | None = None
+    late_hours: float = 0.0
+    needs_visit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Assurance:
+    """The Seller's trouble ticket behaviour (MEF 124), all durations in hours on the profile's clock."""
+
+    acknowledge_hours: float = 0.25  # acknowledged (or reopened) -> inProgress
+    default_repair_hours: float = 24.0  # when no repair_times rule matches
+    repair_times: tuple[RepairTime, ...] = ()
+    confirmation_hours: float = 72.0  # resolved -> closed when the Buyer neither closes nor reopens
+    cancellation_hours: float = 1.0  # assessingCancellation -> cancelled
+    scenarios: tuple[TicketScenario, ...] = ()
+
+    def repair_time(self, ctx: dict[str, Any]) -> timedelta:
+        rule = next((r for r in self.repair_times if r.applies(ctx)), None)
+        return timedelta(hours=rule.hours if rule is not None else self.default_repair_hours)
+
+    def scenarios_for(self, ctx: dict[str, Any]) -> list[TicketScenario]:
+        return [s for s in self.scenarios if s.match.applies(ctx)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +251,7 @@ class SellerProfile:
     orchestration: Orchestration | None = None  # what we buy from whom, when we are also a Buyer
     inventory: tuple[ExistingProduct, ...] = ()  # products the Buyers already have, seeded on start
     commitments: Commitments = field(default_factory=Commitments)  # customer SLAs, suppliers' OLAs (core/sla)
+    assurance: Assurance = field(default_factory=Assurance)  # trouble tickets (MEF 124)
 
     def buyer_for_key(self, api_key: str) -> Buyer | None:
         return next((b for b in self.buyers if b.accepts(api_key)), None)

@@ -489,9 +489,61 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_supply_enquiry_resource_id'), ['resource_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_supply_enquiry_state'), ['state'], unique=False)
 
+    op.create_table('trouble_ticket',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('external_id', sa.String(length=128), nullable=True),
+    sa.Column('priority', sa.String(length=16), nullable=True),
+    sa.Column('seller_priority', sa.String(length=16), nullable=True),
+    sa.Column('severity', sa.String(length=16), nullable=True),
+    sa.Column('seller_severity', sa.String(length=16), nullable=True),
+    sa.Column('ticket_type', sa.String(length=32), nullable=True),
+    sa.Column('observed_impact', sa.String(length=16), nullable=True),
+    sa.Column('related_entity_id', sa.String(length=128), nullable=True),
+    sa.Column('related_entity_type', sa.String(length=64), nullable=True),
+    sa.Column('product_id', sa.String(length=128), nullable=True),
+    sa.Column('offering_id', sa.String(length=128), nullable=True),
+    sa.Column('expected_resolution_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('resolution_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('resolution_code', sa.String(length=32), nullable=True),
+    sa.Column('waiting', sa.String(length=16), nullable=True),
+    sa.Column('orchestrated', sa.Boolean(), nullable=False),
+    sa.Column('scenario', JSONDoc, nullable=False),
+    sa.Column('plan', JSONDoc, nullable=False),
+    sa.Column('wake_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_trouble_ticket'))
+    )
+    with op.batch_alter_table('trouble_ticket', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trouble_ticket_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_trouble_ticket_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_trouble_ticket_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_trouble_ticket_external_id'), ['external_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_trouble_ticket_product_id'), ['product_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_trouble_ticket_related_entity_id'), ['related_entity_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_trouble_ticket_state'), ['state'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('trouble_ticket', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_trouble_ticket_state'))
+        batch_op.drop_index(batch_op.f('ix_trouble_ticket_related_entity_id'))
+        batch_op.drop_index(batch_op.f('ix_trouble_ticket_product_id'))
+        batch_op.drop_index(batch_op.f('ix_trouble_ticket_external_id'))
+        batch_op.drop_index(batch_op.f('ix_trouble_ticket_due_at'))
+        batch_op.drop_index(batch_op.f('ix_trouble_ticket_created_at'))
+        batch_op.drop_index(batch_op.f('ix_trouble_ticket_buyer_id'))
+
+    op.drop_table('trouble_ticket')
     with op.batch_alter_table('supply_enquiry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_supply_enquiry_state'))
         batch_op.drop_index(batch_op.f('ix_supply_enquiry_resource_id'))
