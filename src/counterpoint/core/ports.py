@@ -20,6 +20,7 @@ from counterpoint.core.serviceability.qualification import ItemAnswer
 from counterpoint.core.shared.events import DomainEvent
 from counterpoint.core.shared.ids import ExternalRef
 from counterpoint.core.trouble_ticket.model import TroubleTicket
+from counterpoint.core.workforce.model import Appointment, AppointmentFilter, WorkOrder, WorkOrderFilter
 
 if TYPE_CHECKING:  # these modules use the ports themselves: their types are only named here
     from counterpoint.core.inventory.model import Product
@@ -99,6 +100,21 @@ class SupplyEnquiries(Resources["SupplyEnquiry"], Protocol):
     async def for_resource(self, purpose: Purpose, resource_id: str) -> list[SupplyEnquiry]: ...
 
 
+class TechnicianSlots(Protocol):
+    """The technicians' bookings (core/workforce/slots.py): one per (slot start, technician), never two."""
+
+    async def booked(self, start: datetime, end: datetime) -> dict[datetime, int]:
+        """How many technicians are booked in each slot starting within [start, end)."""
+        ...
+
+    async def book(self, slot_start: datetime, technicians: int, appointment_id: str) -> int | None:
+        """Take a free technician of the slot for the appointment: its index, or None when all are taken
+        (also when a concurrent transaction took the last one first)."""
+        ...
+
+    async def release(self, appointment_id: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every store the core uses (storage/uow.py)."""
 
@@ -130,6 +146,12 @@ class UnitOfWork(Protocol):
     def enquiries(self) -> SupplyEnquiries: ...
     @property
     def sla(self) -> SlaRecords: ...
+    @property
+    def work_orders(self) -> Searchable[WorkOrder, WorkOrderFilter]: ...
+    @property
+    def appointments(self) -> Searchable[Appointment, AppointmentFilter]: ...
+    @property
+    def technician_slots(self) -> TechnicianSlots: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

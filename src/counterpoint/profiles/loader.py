@@ -7,7 +7,7 @@ import hashlib
 import re
 import string
 import typing
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -145,6 +145,60 @@ class ScenarioIn(_Strict):
     failItem: str | None = None
     holdForCharge: ChargeIn | None = None
     rejectCancellation: str | None = None
+    visitOutcome: Literal["done", "rescheduledBySeller", "noShow", "noAccess", "incomplete"] | None = None
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
+def _time_of_day(value: str) -> str:
+    if not _CLOCK.match(value):
+        raise ValueError(f"{value!r} is not a time of day as HH:MM (24 h, UTC)")
+    return value
+
+
+TimeOfDay = Annotated[str, AfterValidator(_time_of_day)]
+
+
+class WorkforceIn(_Strict):
+    """Field technicians (MEF 137): their days and hours (UTC), the slots a visit is booked in, and timings."""
+
+    technicians: int = Field(default=2, ge=1, le=1000)
+    workingDays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default=["mon", "tue", "wed", "thu", "fri"], min_length=1)
+    dayStart: TimeOfDay = "08:00"
+    dayEnd: TimeOfDay = "17:00"
+    slotMinutes: int = Field(default=120, ge=5, le=24 * 60)
+    leadHours: float = Field(default=24.0, ge=0)
+    visitMinutes: int = Field(default=90, ge=1)
+    unattendedStartHours: float = Field(default=4.0, ge=0)
+    sellerRescheduleNoticeHours: float = Field(default=12.0, ge=0)
+    searchHorizonDays: int = Field(default=62, ge=1, le=366)
+    maxOfferedSlots: int = Field(default=100, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _fits(self) -> WorkforceIn:
+        start, end = (int(t[:2]) * 60 + int(t[3:]) for t in (self.dayStart, self.dayEnd))
+        if end - start < self.slotMinutes:
+            raise ValueError(f"no {self.slotMinutes}-minute slot fits between dayStart {self.dayStart} and "
+                             f"dayEnd {self.dayEnd}")
+        if self.visitMinutes > self.slotMinutes:
+            raise ValueError(f"visitMinutes ({self.visitMinutes}) must fit in a slot ({self.slotMinutes} minutes): "
+                             "a technician's visit ends within the slot booked for it")
+        return self
+
+    def to_core(self) -> m.Workforce:
+        def at(text: str) -> time:
+            return time(int(text[:2]), int(text[3:]))
+
+        return m.Workforce(
+            technicians=self.technicians, working_days=frozenset(_DAYS.index(d) for d in self.workingDays),
+            day_start=at(self.dayStart), day_end=at(self.dayEnd), slot=timedelta(minutes=self.slotMinutes),
+            lead=timedelta(hours=self.leadHours), visit=timedelta(minutes=self.visitMinutes),
+            unattended_start=timedelta(hours=self.unattendedStartHours),
+            seller_reschedule_notice=timedelta(hours=self.sellerRescheduleNoticeHours),
+            search_horizon=timedelta(days=self.searchHorizonDays), max_offered=self.maxOfferedSlots)
 
 
 class CapabilityIn(_Strict):
@@ -353,6 +407,7 @@ class ProfileIn(_Strict):
     orchestration: OrchestrationIn | None = None
     inventory: list[ExistingProductIn] = []
     commitments: CommitmentsIn = CommitmentsIn()  # customer SLAs and suppliers' OLAs (core/sla)
+    workforce: WorkforceIn = WorkforceIn()
 
     @model_validator(mode="after")
     def _references(self) -> ProfileIn:
@@ -480,11 +535,13 @@ class ProfileIn(_Strict):
                                                 currency=s.holdForCharge.currency,
                                                 kind=s.holdForCharge.priceType)
                                        if s.holdForCharge else None),
-                cancellation_rejected=s.rejectCancellation)
+                cancellation_rejected=s.rejectCancellation,
+                visit_outcome=m.VisitOutcome(s.visitOutcome) if s.visitOutcome else None)
                 for s in self.scenarios),
             orchestration=self._orchestration(),
             inventory=self._inventory(),
             commitments=self.commitments.to_core(),
+            workforce=self.workforce.to_core(),
         )
 
 

@@ -14,6 +14,7 @@ from counterpoint.storage import (  # noqa: F401
     serviceability,
     sla,
     trouble_ticket,
+    workforce,
 )
 from counterpoint.storage.schema import metadata
 

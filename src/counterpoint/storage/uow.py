@@ -31,6 +31,7 @@ from counterpoint.storage.service_order import SqlNetwork, SqlServiceOrders
 from counterpoint.storage.serviceability import SqlPoqs
 from counterpoint.storage.sla import SqlSlaRecords
 from counterpoint.storage.trouble_ticket import SqlTroubleTickets
+from counterpoint.storage.workforce import SqlAppointments, SqlTechnicianSlots, SqlWorkOrders
 
 # SQLite has one writer at a time and every transaction here is BEGIN IMMEDIATE. Left to SQLite, waiting
 # writers poll its lock with growing sleeps, so under load some wait far longer than their turn (p99 above
@@ -204,3 +205,15 @@ class SqlUnitOfWork:
     @property
     def sla(self) -> SqlSlaRecords:  # outages, their evidence, maintenance windows, services' terms
         return self._repo("sla", SqlSlaRecords)
+
+    @property
+    def work_orders(self) -> SqlWorkOrders:  # MEF 137
+        return self._repo("work_orders", SqlWorkOrders)
+
+    @property
+    def appointments(self) -> SqlAppointments:
+        return self._repo("appointments", SqlAppointments)
+
+    @property
+    def technician_slots(self) -> SqlTechnicianSlots:
+        return self._repo("technician_slots", SqlTechnicianSlots)

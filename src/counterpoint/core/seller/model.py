@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -141,6 +141,16 @@ class Charge:
     kind: str = "nonRecurring"  # MEF priceType
 
 
+class VisitOutcome(StrEnum):
+    """What the profile can make of a technician's visit (MEF 137 appointment and work order end states)."""
+
+    DONE = "done"  # the technician arrives and finishes: appointment and work order completed
+    RESCHEDULED_BY_SELLER = "rescheduledBySeller"  # the Seller calls the visit off beforehand (R27)
+    NO_SHOW = "noShow"  # no technician comes (Seller issue): missed, the work order needs a new appointment
+    NO_ACCESS = "noAccess"  # the technician cannot get in (Buyer issue): failed, unable to complete
+    INCOMPLETE = "incomplete"  # the visit happens but the tasks cannot all be done: unable to complete
+
+
 @dataclass(frozen=True, slots=True)
 class Scenario:
     """One behaviour a real partner shows; several may apply to the same item."""
@@ -157,6 +167,25 @@ class Scenario:
     order_fail_item: str | None = None
     order_hold_for_charge: Charge | None = None
     cancellation_rejected: str | None = None
+    visit_outcome: VisitOutcome | None = None  # how a technician's first visit for a matching work order goes
+
+
+@dataclass(frozen=True, slots=True)
+class Workforce:
+    """The Seller's field technicians: when they work, how visits are booked (MEF 137 time slots) and how long
+    a visit takes. Times of day are UTC; every slot starts on the day's grid (day_start + k * slot)."""
+
+    technicians: int = 2  # visits that can share one slot
+    working_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday = 0
+    day_start: time = time(8, 0)
+    day_end: time = time(17, 0)
+    slot: timedelta = timedelta(hours=2)  # the arrival window a Buyer books
+    lead: timedelta = timedelta(hours=24)  # no slot starts sooner than this after the search or booking
+    visit: timedelta = timedelta(minutes=90)  # from the technician's arrival to the work's end (<= slot)
+    unattended_start: timedelta = timedelta(hours=4)  # a work order needing no visit starts this long after
+    seller_reschedule_notice: timedelta = timedelta(hours=12)  # how early the Seller calls a visit off
+    search_horizon: timedelta = timedelta(days=62)  # how far ahead of now a search looks
+    max_offered: int = 100  # available slots returned by one search at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +281,7 @@ class SellerProfile:
     inventory: tuple[ExistingProduct, ...] = ()  # products the Buyers already have, seeded on start
     commitments: Commitments = field(default_factory=Commitments)  # customer SLAs, suppliers' OLAs (core/sla)
     assurance: Assurance = field(default_factory=Assurance)  # trouble tickets (MEF 124)
+    workforce: Workforce = field(default_factory=Workforce)  # field technicians (MEF 137)
 
     def buyer_for_key(self, api_key: str) -> Buyer | None:
         return next((b for b in self.buyers if b.accepts(api_key)), None)

@@ -18,6 +18,38 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('appointment',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('work_order_id', sa.String(length=64), nullable=False),
+    sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('technician', sa.Integer(), nullable=False),
+    sa.Column('outcome', sa.String(length=32), nullable=False),
+    sa.Column('arrived', sa.Boolean(), nullable=False),
+    sa.Column('site_id', sa.String(length=255), nullable=True),
+    sa.Column('address_id', sa.String(length=255), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_appointment'))
+    )
+    with op.batch_alter_table('appointment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_appointment_address_id'), ['address_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_appointment_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_appointment_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_appointment_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_appointment_site_id'), ['site_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_appointment_starts_at'), ['starts_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_appointment_state'), ['state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_appointment_work_order_id'), ['work_order_id'], unique=False)
+
     op.create_table('cancel_product_order',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('buyer_id', sa.String(length=128), nullable=False),
@@ -489,6 +521,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_supply_enquiry_resource_id'), ['resource_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_supply_enquiry_state'), ['state'], unique=False)
 
+    op.create_table('technician_slot',
+    sa.Column('slot_start', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('technician', sa.Integer(), nullable=False),
+    sa.Column('appointment_id', sa.String(length=64), nullable=False),
+    sa.UniqueConstraint('slot_start', 'technician', name='uq_technician_slot_start_technician')
+    )
+    with op.batch_alter_table('technician_slot', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_technician_slot_appointment_id'), ['appointment_id'], unique=False)
+
     op.create_table('trouble_ticket',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('buyer_id', sa.String(length=128), nullable=False),
@@ -531,9 +572,57 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_trouble_ticket_related_entity_id'), ['related_entity_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_trouble_ticket_state'), ['state'], unique=False)
 
+    op.create_table('work_order',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('appointment_required', sa.Boolean(), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('follow_up_of', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_work_order'))
+    )
+    with op.batch_alter_table('work_order', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_work_order_appointment_required'), ['appointment_required'], unique=False)
+        batch_op.create_index(batch_op.f('ix_work_order_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_work_order_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_work_order_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_work_order_state'), ['state'], unique=False)
+
+    op.create_table('work_order_key',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('work_order_id', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('ref_type', sa.String(length=64), nullable=False),
+    sa.Column('ref_id', sa.String(length=255), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_work_order_key'))
+    )
+    with op.batch_alter_table('work_order_key', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_work_order_key_ref_id'), ['ref_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_work_order_key_work_order_id'), ['work_order_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('work_order_key', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_work_order_key_work_order_id'))
+        batch_op.drop_index(batch_op.f('ix_work_order_key_ref_id'))
+
+    op.drop_table('work_order_key')
+    with op.batch_alter_table('work_order', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_work_order_state'))
+        batch_op.drop_index(batch_op.f('ix_work_order_due_at'))
+        batch_op.drop_index(batch_op.f('ix_work_order_created_at'))
+        batch_op.drop_index(batch_op.f('ix_work_order_buyer_id'))
+        batch_op.drop_index(batch_op.f('ix_work_order_appointment_required'))
+
+    op.drop_table('work_order')
     with op.batch_alter_table('trouble_ticket', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_trouble_ticket_state'))
         batch_op.drop_index(batch_op.f('ix_trouble_ticket_related_entity_id'))
@@ -544,6 +633,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_trouble_ticket_buyer_id'))
 
     op.drop_table('trouble_ticket')
+    with op.batch_alter_table('technician_slot', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_technician_slot_appointment_id'))
+
+    op.drop_table('technician_slot')
     with op.batch_alter_table('supply_enquiry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_supply_enquiry_state'))
         batch_op.drop_index(batch_op.f('ix_supply_enquiry_resource_id'))
@@ -676,3 +769,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_cancel_product_order_buyer_id'))
 
     op.drop_table('cancel_product_order')
+    with op.batch_alter_table('appointment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_appointment_work_order_id'))
+        batch_op.drop_index(batch_op.f('ix_appointment_state'))
+        batch_op.drop_index(batch_op.f('ix_appointment_starts_at'))
+        batch_op.drop_index(batch_op.f('ix_appointment_site_id'))
+        batch_op.drop_index(batch_op.f('ix_appointment_due_at'))
+        batch_op.drop_index(batch_op.f('ix_appointment_created_at'))
+        batch_op.drop_index(batch_op.f('ix_appointment_buyer_id'))
+        batch_op.drop_index(batch_op.f('ix_appointment_address_id'))
+
+    op.drop_table('appointment')
