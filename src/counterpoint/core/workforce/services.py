@@ -116,13 +116,10 @@ async def cancel_work_order(uow: UnitOfWork, clock: Clock, profile: SellerProfil
 
 
 async def _wake_tickets(uow: UnitOfWork, wo: WorkOrder) -> None:
-    """Tell the trouble tickets a work order serves that it moved (the ticket side applies MEF 124 from there)."""
-    tickets = getattr(uow, "trouble_tickets", None)  # absent until trouble tickets are served
-    wake = getattr(tickets, "wake", None)
-    if wake is None:
-        return
+    """Have the trouble tickets a work order serves looked at again now that it moved (planned: MEF 124 R15 lets
+    the repair go on; ended: the repair can be judged). The ticket side decides; this side only wakes it."""
     for ticket_id in wo.ticket_ids():
-        await wake(ticket_id)
+        await uow.trouble_tickets.wake(ticket_id)
 
 
 # ---- reading ------------------------------------------------------------------------------------------------
