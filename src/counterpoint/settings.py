@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     command_in_flight_grace_s: float = 30.0
     command_recovery_grace_s: float = 5.0
     supplier_retry_backoff_s: float = 2.0
+    # Reconciliation job: real seconds between runs (default: the profile's orchestration.reconciliation).
+    reconcile_interval_s: float | None = Field(default=None, gt=0)
     # Chaos, for tests only (refused in production mode): the process exits at once with status 137, as if
     # killed with SIGKILL, right after it has claimed (stored as in flight) a command to this provider id and
     # before sending it; "*" means any provider. Used to prove that a restart loses and duplicates nothing.

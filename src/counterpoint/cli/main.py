@@ -225,6 +225,90 @@ def quote(quote_id: Annotated[str, typer.Argument(help="the quote's id, or enoug
 
 
 @app.command()
+def reconcile(
+    database_url: DatabaseUrl = None,
+    json_out: Annotated[str | None, typer.Option(
+        "--json", metavar="FILE|-", help="also write the JSON report (schema in README) to FILE, or stdout with -")]
+    = None,
+    repair: Annotated[bool, typer.Option(help="apply the safe repairs (re-asking suppliers); --no-repair only "
+                                              "reports")] = True,
+    only: Annotated[str | None, typer.Option(help="comma-separated checks: orders,services,tickets (default all)")]
+    = None,
+    config: Annotated[Path | None, typer.Option(help="Seller profile YAML (its suppliers and reconciliation "
+                                                     "policy; default: COUNTERPOINT_PROFILE, else the demo)")] = None,
+    variables: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="NAME=VALUE", help="fill ${NAME} in the profile (repeatable)")] = None,
+) -> None:
+    """Compare what we recorded with what suppliers and our network said, and report the drift.
+
+    Exits 0 when nothing needs a person, 3 when this run raised findings to a person, 4 when nothing new was
+    raised but findings raised by earlier runs are still there, 1 when the database cannot be read, 2 on bad
+    options.
+    """
+    import json as jsonlib
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from counterpoint.bootstrap import build
+    from counterpoint.cli.database import READ_ERRORS, NoDatabase, require_existing, unreadable
+    from counterpoint.cli.views import reconcile_table
+    from counterpoint.core.reconcile.model import Check
+    from counterpoint.core.reconcile.report import exit_code, report_json
+    from counterpoint.core.reconcile.services import run_reconciliation
+    from counterpoint.profiles.loader import ProfileError, load_profile
+
+    try:
+        checks = [Check(c.strip()) for c in only.split(",") if c.strip()] if only else list(Check)
+    except ValueError as exc:
+        console.print(f"[red]--only takes {', '.join(c.value for c in Check)}: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    settings = _settings(config, None, database_url)
+    try:
+        profile = load_profile(settings.profile, _assignments(variables or []))
+    except ProfileError as exc:
+        console.print(str(exc), style="red", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    try:
+        require_existing(settings.database_url,
+                         default=database_url is None and "COUNTERPOINT_DATABASE_URL" not in os.environ)
+    except NoDatabase as exc:
+        _fail(str(exc))
+    out = Console(stderr=True) if json_out == "-" else console  # stdout carries the JSON then
+
+    async def _go():  # type: ignore[no-untyped-def]
+        container = build(settings.model_copy(update={"run_workers": False}), profile=profile)
+        try:
+            with Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=out, transient=not out.is_terminal) as bars:
+                tasks: dict[Check, int] = {}
+
+                def progress(check: Check, done: int, total: int) -> None:
+                    if check not in tasks:
+                        tasks[check] = bars.add_task(check.value, total=total or 1)
+                    bars.update(tasks[check], completed=done if total else 1, total=total or 1)
+
+                return await run_reconciliation(container.uow, container.clock, profile,
+                                                suppliers=container.suppliers if repair else None,
+                                                timing=container.timing, checks=checks, repair=repair,
+                                                progress=progress)
+        finally:
+            await container.close()
+
+    try:
+        report = asyncio.run(_go())
+    except READ_ERRORS as exc:
+        _fail(str(unreadable(settings.database_url, exc)))
+    out.print(reconcile_table(report))
+    if json_out is not None:
+        text = jsonlib.dumps(report_json(report), indent=2)
+        if json_out == "-":
+            print(text)
+        else:
+            Path(json_out).write_text(text + "\n", encoding="utf-8")
+    raise typer.Exit(exit_code(report))
+
+
+@app.command()
 def demo(
     time_scale: Annotated[float, typer.Option(help="profile seconds per real second (86400: a day lasts 1 s)")]
     = 86400.0,

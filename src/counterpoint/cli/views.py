@@ -209,3 +209,33 @@ async def quote_view(uow: SqlUnitOfWork, quote_id: str) -> Group:
             node.add(f"[red]{err.get('code', '')}[/] {err.get('value', '')}")
     sent = await notifications_table(uow, quote_id, "notifications about this quote")
     return Group(Panel(head, title="quote"), history, items, sent)
+
+
+_SEVERITY_STYLE = {"critical": "bold red", "major": "red", "minor": "yellow"}
+_STATUS_STYLE = {"raised": "bold red", "open": "yellow", "repaired": "green", "cleared": "dim"}
+
+
+def reconcile_table(report: Any) -> Group:
+    """A reconciliation run (core.reconcile.services.RunReport) for a person: what it found, then totals."""
+    counts = report.counts()
+    table = Table(title=f"reconciliation {report.run.id[:8]}: {counts['found']} found, {counts['raised']} raised "
+                        f"now, {counts['repaired']} repaired, {counts['cleared']} cleared")
+    for col in ("status", "severity", "kind", "about", "what", "first seen"):
+        table.add_column(col, overflow="fold")
+    raised_now = set(report.newly_raised)
+    for s in report.sightings:
+        f = s.finding
+        status = f.status.value + (" (new)" if f.id in raised_now else "")
+        subject = f.subject
+        about = " ".join(x for x in (
+            f"order {subject.order_id}" if subject.order_id else "", f"ticket {subject.ticket_id}"
+            if subject.ticket_id else "", f"@{subject.provider_id}" if subject.provider_id else "") if x)
+        what = f.summary + ("".join(f"\n  repair: {r['what']}" for r in f.repairs[-1:]) if f.repairs else "")
+        table.add_row(f"[{_STATUS_STYLE.get(f.status.value, '')}]{status}[/]",
+                      f"[{_SEVERITY_STYLE.get(f.severity.value, '')}]{f.severity.value}[/]", f.kind.value, about,
+                      what, f.first_seen.isoformat(timespec="seconds"))
+    for f in report.cleared:
+        table.add_row("[dim]cleared[/]", f.severity.value, f.kind.value, f"order {f.subject.order_id}"
+                      if f.subject.order_id else "", f.summary, f.first_seen.isoformat(timespec="seconds"))
+    scanned = ", ".join(f"{c.value}: {n}" for c, n in report.scanned.items())
+    return Group(table, f"scanned {scanned}" if scanned else "nothing scanned")

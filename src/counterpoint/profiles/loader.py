@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from counterpoint.core.orchestration import plan as o
 from counterpoint.core.orchestration import registry as r
 from counterpoint.core.orchestration.selection import Weights
+from counterpoint.core.reconcile.policy import ReconcilePolicy
 from counterpoint.core.seller import model as m
 from counterpoint.core.serviceability.countries import country_code, suggestions
 from counterpoint.core.sla import model as sla
@@ -281,10 +282,23 @@ class WeightsIn(_Strict):
     preference: float = 0.1
 
 
+class ReconciliationIn(_Strict):
+    intervalS: float = Field(default=3600.0, gt=0)
+    repair: bool = True
+    graceS: float = Field(default=600.0, ge=0)
+    serviceStalenessS: float = Field(default=30 * 86400.0, gt=0)
+    pageSize: int = Field(default=500, ge=1, le=10_000)
+
+    def to_core(self) -> ReconcilePolicy:
+        return ReconcilePolicy(interval_s=self.intervalS, repair=self.repair, grace_s=self.graceS,
+                               service_staleness_s=self.serviceStalenessS, page_size=self.pageSize)
+
+
 class OrchestrationIn(_Strict):
     weights: WeightsIn = WeightsIn()
     maxTestAttempts: int = Field(default=3, ge=1)
     offerings: list[CompositeOfferingIn] = []
+    reconciliation: ReconciliationIn = ReconciliationIn()
 
 
 class PlaceIn(_Strict):
@@ -490,7 +504,7 @@ class ProfileIn(_Strict):
                                                  configuration=s.configuration) for s in c.segments))
                 for c in cfg.offerings),
             weights=Weights(price=w.price, lead_time=w.leadTime, sla=w.sla, preference=w.preference),
-            max_test_attempts=cfg.maxTestAttempts)
+            max_test_attempts=cfg.maxTestAttempts, reconciliation=cfg.reconciliation.to_core())
 
     def to_core(self) -> m.SellerProfile:
         return m.SellerProfile(

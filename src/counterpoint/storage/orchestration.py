@@ -82,7 +82,7 @@ supplier_ref = Table(
     Column("provider_id", String(128), primary_key=True),
     Column("kind", String(32), primary_key=True),
     Column("external_id", String(255), primary_key=True),
-    Column("composite_id", String(64), nullable=False),
+    Column("composite_id", String(64), nullable=False, index=True),  # reconciliation reads a page's references
     Column("segment_id", String(64), nullable=False),
 )
 

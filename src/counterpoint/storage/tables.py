@@ -10,6 +10,7 @@ from counterpoint.storage import (  # noqa: F401
     ordering,
     outbox,
     quote,
+    reconcile,
     service_order,
     serviceability,
     sla,

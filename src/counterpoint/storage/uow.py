@@ -27,6 +27,7 @@ from counterpoint.storage.ordering import (
 )
 from counterpoint.storage.outbox import outbox
 from counterpoint.storage.quote import SqlQuotes
+from counterpoint.storage.reconcile import SqlFindings, SqlReconcileRecords
 from counterpoint.storage.service_order import SqlNetwork, SqlServiceOrders
 from counterpoint.storage.serviceability import SqlPoqs
 from counterpoint.storage.sla import SqlSlaRecords
@@ -217,3 +218,11 @@ class SqlUnitOfWork:
     @property
     def technician_slots(self) -> SqlTechnicianSlots:
         return self._repo("technician_slots", SqlTechnicianSlots)
+
+    @property
+    def findings(self) -> SqlFindings:  # reconciliation's findings and runs
+        return self._repo("findings", SqlFindings)
+
+    @property
+    def reconcile_records(self) -> SqlReconcileRecords:  # the paged reads reconciliation's checks stream over
+        return self._repo("reconcile_records", SqlReconcileRecords)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from counterpoint.workers import quote, service_order, serviceability, trouble_ticket, workforce
+from counterpoint.workers import quote, reconcile, service_order, serviceability, trouble_ticket, workforce
 from counterpoint.workers.fulfilment import FulfilmentWorker
 from counterpoint.workers.loop import Loop
 from counterpoint.workers.orchestration import OrchestrationWorker, Subscriptions
@@ -19,6 +19,7 @@ def extra_loops(c: Container) -> list[Loop]:
     if c.profile.orchestration is not None:
         loops.append(Loop("orchestration", OrchestrationWorker(c).run_once, c.settings.orchestration_interval_s))
         loops.append(Loop("subscriptions", Subscriptions(c).run_once, 2.0))
+        loops.append(reconcile.loop(c))
         if any(p.adapter == "own-network" for p in c.profile.orchestration.providers):
             loops.append(service_order.loop(c))
     return loops

@@ -16,6 +16,7 @@ from typing import Any
 
 from counterpoint.core.orchestration.registry import ProviderConfig
 from counterpoint.core.orchestration.selection import Choice, Need, NoSupplier, Weights, select
+from counterpoint.core.reconcile.policy import ReconcilePolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class Orchestration:
     offerings: tuple[CompositeOffering, ...]
     weights: Weights = field(default_factory=Weights)
     max_test_attempts: int = 3
+    reconciliation: ReconcilePolicy = field(default_factory=ReconcilePolicy)
 
     def offering(self, offering_id: str | None) -> CompositeOffering | None:
         return next((o for o in self.offerings if o.offering_id == offering_id), None)

@@ -377,6 +377,42 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_quote_quote_level'), ['quote_level'], unique=False)
         batch_op.create_index(batch_op.f('ix_quote_state'), ['state'], unique=False)
 
+    op.create_table('reconcile_finding',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=48), nullable=False),
+    sa.Column('check_name', sa.String(length=16), nullable=False),
+    sa.Column('severity', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('first_seen', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_seen', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('raised_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('cleared_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_run', sa.String(length=64), nullable=False),
+    sa.Column('occurrences', sa.Integer(), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=True),
+    sa.Column('composite_id', sa.String(length=64), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reconcile_finding')),
+    sa.UniqueConstraint('fingerprint', name=op.f('uq_reconcile_finding_fingerprint'))
+    )
+    with op.batch_alter_table('reconcile_finding', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reconcile_finding_composite_id'), ['composite_id'], unique=False)
+        batch_op.create_index('ix_reconcile_finding_status_kind', ['status', 'kind'], unique=False)
+
+    op.create_table('reconcile_run',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('checks', sa.String(length=64), nullable=False),
+    sa.Column('repair', sa.Boolean(), nullable=False),
+    sa.Column('counts', JSONDoc, nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reconcile_run'))
+    )
+    with op.batch_alter_table('reconcile_run', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reconcile_run_started_at'), ['started_at'], unique=False)
+
     op.create_table('service_order',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('buyer_id', sa.String(length=128), nullable=False),
@@ -489,6 +525,9 @@ def upgrade() -> None:
     sa.Column('segment_id', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('provider_id', 'kind', 'external_id', name=op.f('pk_supplier_ref'))
     )
+    with op.batch_alter_table('supplier_ref', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supplier_ref_composite_id'), ['composite_id'], unique=False)
+
     op.create_table('supplier_subscription',
     sa.Column('provider_id', sa.String(length=128), nullable=False),
     sa.Column('callback_url', sa.Text(), nullable=False),
@@ -646,6 +685,9 @@ def downgrade() -> None:
 
     op.drop_table('supply_enquiry')
     op.drop_table('supplier_subscription')
+    with op.batch_alter_table('supplier_ref', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supplier_ref_composite_id'))
+
     op.drop_table('supplier_ref')
     with op.batch_alter_table('supplier_evidence', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_supplier_evidence_composite_id'))
@@ -675,6 +717,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_service_order_buyer_id'))
 
     op.drop_table('service_order')
+    with op.batch_alter_table('reconcile_run', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reconcile_run_started_at'))
+
+    op.drop_table('reconcile_run')
+    with op.batch_alter_table('reconcile_finding', schema=None) as batch_op:
+        batch_op.drop_index('ix_reconcile_finding_status_kind')
+        batch_op.drop_index(batch_op.f('ix_reconcile_finding_composite_id'))
+
+    op.drop_table('reconcile_finding')
     with op.batch_alter_table('quote', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quote_state'))
         batch_op.drop_index(batch_op.f('ix_quote_quote_level'))
