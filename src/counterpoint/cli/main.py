@@ -224,6 +224,62 @@ def quote(quote_id: Annotated[str, typer.Argument(help="the quote's id, or enoug
         _fail(str(exc.args[0]))
 
 
+sla_app = typer.Typer(name="sla", help="SLA and OLA attribution: a month's figures with their evidence.",
+                      no_args_is_help=True)
+app.add_typer(sla_app)
+
+
+@sla_app.command("report")
+def sla_report(
+    month: Annotated[str, typer.Option(help="the calendar month, YYYY-MM (e.g. 2026-11)")],
+    service: Annotated[str | None, typer.Option(help="only this customer service (and its suppliers)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON (schema in README)")] = False,
+    evidence: Annotated[bool, typer.Option(help="print each figure's chain: outages, evidence, rules")] = False,
+    database_url: DatabaseUrl = None,
+    config: Annotated[Path | None, typer.Option(
+        help="the Seller profile whose commitments apply (default: COUNTERPOINT_PROFILE, else the demo's)")] = None,
+    variables: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="NAME=VALUE", help="fill ${NAME} in the profile (repeatable)")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        help="the report's instant, ISO 8601 (default: now); open outages run to it")] = None,
+) -> None:
+    """Availability, SLA credits and suppliers' OLA compliance for a month, each figure with its evidence."""
+    import json
+    from datetime import UTC, datetime
+
+    from counterpoint.bootstrap import SystemClock
+    from counterpoint.cli.sla import report_view
+    from counterpoint.core.shared.clock import ManualClock
+    from counterpoint.core.sla.model import Month
+    from counterpoint.core.sla.services import report as sla_month
+    from counterpoint.profiles.loader import ProfileError, load_profile
+
+    try:
+        which = Month.parse(month)
+    except ValueError as exc:
+        console.print(str(exc), style="red", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    clock: ManualClock | SystemClock = SystemClock()
+    if as_of is not None:
+        try:
+            at = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+        except ValueError as exc:
+            console.print(f"not an ISO 8601 instant: {as_of!r}", style="red", markup=False, highlight=False)
+            raise typer.Exit(2) from exc
+        clock = ManualClock(at if at.tzinfo else at.replace(tzinfo=UTC))
+    settings = _settings(config, None, database_url)
+    try:
+        profile = load_profile(settings.profile, _assignments(variables) if variables else None)
+    except ProfileError as exc:
+        _fail(str(exc))
+    result = _with_uow(database_url, lambda uow: sla_month(uow, clock, profile.commitments, which,
+                                                           service_id=service))
+    if as_json:
+        typer.echo(json.dumps(result.to_json(evidence=evidence), indent=2))
+    else:
+        console.print(report_view(result, evidence=evidence))
+
+
 @app.command()
 def reconcile(
     database_url: DatabaseUrl = None,

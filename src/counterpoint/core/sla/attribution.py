@@ -368,8 +368,7 @@ def service_month(month: Month, as_of: datetime, service_id: str, outages: Seque
         excluded_customer_seconds=sum(s.seconds for s in slices if s.excluded_by == "customer"),
         by_domain=by_domain, availability=availability, target_pct=target, met=met, credit_pct=credit_pct,
         credit=credit, currency=terms.currency if terms else "USD", slices=tuple(slices),
-        outages=tuple(o for o, _ in spans) + tuple(o for o in mine if not _counts(o, sla)
-                                                    and _clip(o.start, o.end, month.start, hi)),
+        outages=tuple(o for o in mine if o.start <= hi and (o.end is None or o.end >= month.start)),
         windows=tuple(sorted(relevant, key=lambda w: (w.start, w.id))), rules=tuple(used))
 
 
