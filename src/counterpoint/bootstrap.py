@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from counterpoint.core.incident.services import seed_windows
 from counterpoint.core.inventory.services import seed_existing
 from counterpoint.core.orchestration.ports import Timing
 from counterpoint.core.orchestration.registry import ProviderConfig
@@ -165,10 +166,13 @@ class Container:
         return self.settings.base_url
 
     async def start(self) -> None:
-        """Migrate, seed the profile's inventory, and start the background workers when the settings say so."""
+        """Migrate, seed the profile's inventory and announce its maintenance windows, and start the background
+        workers when the settings say so."""
         await migrate(self.engine)
         if self.profile.inventory:  # the products the profile's Buyers already have (idempotent)
             await seed_existing(self.uow(), self.profile, at=self.clock.now())
+        if self.profile.maintenance:  # planned windows, announced to the buyers they touch (idempotent)
+            await seed_windows(self.uow(), self.clock, self.profile)
         if self.settings.run_workers and self.running is None:
             self.running = WorkerSet.for_container(self)
             self.running.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -278,6 +279,192 @@ def sla_report(
         typer.echo(json.dumps(result.to_json(evidence=evidence), indent=2))
     else:
         console.print(report_view(result, evidence=evidence))
+
+
+incident_app = typer.Typer(name="incident", no_args_is_help=True, add_completion=False,
+                           help="Announce planned maintenance or an impairment to the buyers it touches (MEF 124 "
+                                "incidents), revise or close one.")
+app.add_typer(incident_app)
+Config = Annotated[Path | None, typer.Option(help="the Seller's profile YAML (default: COUNTERPOINT_PROFILE, else "
+                                                  "the built-in demo)")]
+IncidentRef = Annotated[str, typer.Argument(help="an incident's id or its announcement's (notice) id, or enough of "
+                                                 "its start to be unique")]
+
+
+def _instant_option(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    from counterpoint.core.shared.times import parse_aware
+
+    at = parse_aware(value.replace("Z", "+00:00"))
+    if at is None:
+        _fail(f"--{name} must be an ISO 8601 date-time with a zone, e.g. 2027-01-10T18:00:00Z (got {value!r})")
+    return at
+
+
+def _core(database_url: str | None, config: Path | None, work):  # type: ignore[no-untyped-def]
+    """Run a core use case `work(uow_factory, clock, profile)` against the Seller's database, with the Seller's
+    clock; a core refusal or a missing database stops with exit status 1."""
+    from counterpoint.bootstrap import ScaledClock, SystemClock
+    from counterpoint.cli.database import READ_ERRORS, NoDatabase, require_existing, unreadable
+    from counterpoint.core.shared.errors import CoreError
+    from counterpoint.profiles.loader import ProfileError, load_profile
+    from counterpoint.storage.db import create_engine
+    from counterpoint.storage.uow import SqlUnitOfWork
+
+    settings = _settings(config, None, database_url)
+    url = settings.database_url
+    try:
+        require_existing(url, default=database_url is None and "COUNTERPOINT_DATABASE_URL" not in os.environ)
+        profile = load_profile(settings.profile)
+    except (NoDatabase, ProfileError) as exc:
+        _fail(str(exc))
+    clock = (ScaledClock(settings.time_scale, anchor=settings.clock_anchor) if settings.time_scale != 1
+             else SystemClock())
+
+    async def _go():  # type: ignore[no-untyped-def]
+        engine = create_engine(url)
+        try:
+            return await work(lambda: SqlUnitOfWork(engine), clock, profile)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(_go())
+    except CoreError as exc:
+        details = "; ".join(p.reason for p in exc.problems) if exc.problems else ""
+        _fail(f"{exc.reason}{': ' + details if details else ''}")
+    except READ_ERRORS as exc:
+        _fail(str(unreadable(url, exc)))
+
+
+def _print_incidents(found, verb: str) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title=f"incidents {verb}")
+    for col in ("id", "notice", "buyer", "interface", "status", "start", "expected end", "products"):
+        table.add_column(col)
+    for inc in found:
+        d = inc.doc
+        table.add_row(inc.id, inc.notice_id, inc.buyer_id, inc.channel, d["status"], d["situationStartDate"],
+                      d.get("expectedClosedDate", "-"), " ".join(inc.product_ids))
+    console.print(table)
+
+
+@incident_app.command("announce")
+def incident_announce(
+    kind: Annotated[str, typer.Argument(help="maintenance (planned work in a window: closes itself at its end) or "
+                                             "impairment (a fault now: open until `incident close`)")],
+    description: Annotated[str, typer.Option(help="what the buyers are told")],
+    product: Annotated[list[str] | None, typer.Option(help="an affected product id (repeatable)")] = None,
+    offering: Annotated[list[str] | None, typer.Option(
+        help="every live product of this offering (repeatable)")] = None,
+    area: Annotated[list[str] | None, typer.Option(
+        help="every live product installed in this coverage area (repeatable)")] = None,
+    start: Annotated[str | None, typer.Option(help="when it begins, ISO 8601 with a zone (default: now)")] = None,
+    end: Annotated[str | None, typer.Option(
+        help="when it ends (required for maintenance; an impairment's expected end, default 4 h after start)")]
+    = None,
+    impact: Annotated[str, typer.Option(help="down, degraded or intermittent")] = "down",
+    incident_type: Annotated[str | None, typer.Option(
+        "--type", help="MEF incidentType (default: maintenance for maintenance, repair for an impairment)")] = None,
+    priority: Annotated[str | None, typer.Option(help="low, medium, high or critical (default from impact)")]
+    = None,
+    severity: Annotated[str | None, typer.Option(
+        help="minor, moderate, significant or extensive (default from impact)")] = None,
+    notice_id: Annotated[str | None, typer.Option("--id", help="the announcement's id (default: a new one); "
+                                                               "announcing the same id again does nothing")] = None,
+    database_url: DatabaseUrl = None,
+    config: Config = None,
+) -> None:
+    """Tell every buyer whose live products are affected, one incident per buyer and interface (events through
+    the outbox: a running Seller delivers them to the buyers' troubleTicket listeners)."""
+    from counterpoint.core.incident import services
+    from counterpoint.core.incident.model import Impact, IncidentType, Notice
+    from counterpoint.core.shared.ids import new_id
+
+    if kind not in ("maintenance", "impairment"):
+        _fail(f"announce maintenance or impairment, not {kind!r}")
+    try:
+        chosen_type = IncidentType(incident_type or ("maintenance" if kind == "maintenance" else "repair"))
+        chosen_impact = Impact(impact)
+    except ValueError as exc:
+        _fail(str(exc))
+    if priority is not None and priority not in ("low", "medium", "high", "critical"):
+        _fail(f"--priority must be low, medium, high or critical, not {priority!r}")
+    if severity is not None and severity not in ("minor", "moderate", "significant", "extensive"):
+        _fail(f"--severity must be minor, moderate, significant or extensive, not {severity!r}")
+    begins, ends = _instant_option(start, "start"), _instant_option(end, "end")
+
+    async def work(uow, clock, profile):  # type: ignore[no-untyped-def]
+        notice = Notice(notice_id=notice_id or new_id(), incident_type=chosen_type, impact=chosen_impact,
+                        start=begins or clock.now(), end=ends, description=description,
+                        closes_at_end=kind == "maintenance", priority=priority, severity=severity)
+        targets = services.Targets(tuple(product or ()), tuple(offering or ()), tuple(area or ()))
+        return await services.announce(uow(), clock, profile, notice, targets)
+
+    out = _core(database_url, config, work)
+    if out.already:
+        console.print(f"[yellow]announcement {out.notice_id} was made before; nothing new sent[/yellow]")
+    _print_incidents(out.incidents, f"of announcement {out.notice_id}")
+
+
+@incident_app.command("close")
+def incident_close(ref: IncidentRef, reason: Annotated[str, typer.Option(help="why, as the buyers see it")]
+                   = "normal operation restored", database_url: DatabaseUrl = None, config: Config = None) -> None:
+    """Close an incident (or every incident of an announcement); the buyers are told."""
+    from counterpoint.cli.views import resolve_incident
+    from counterpoint.core.incident import services
+
+    async def work(uow, clock, profile):  # type: ignore[no-untyped-def]
+        async with uow() as reader:
+            found = await resolve_incident(reader, ref)
+        return await services.close(uow(), clock, found, reason=reason)
+
+    try:
+        _print_incidents(_core(database_url, config, work), "closed")
+    except LookupError as exc:
+        _fail(str(exc.args[0]))
+
+
+@incident_app.command("update")
+def incident_update(
+    ref: IncidentRef,
+    end: Annotated[str | None, typer.Option(help="a new expected end, ISO 8601 with a zone")] = None,
+    description: Annotated[str | None, typer.Option(help="a new description")] = None,
+    impact: Annotated[str | None, typer.Option(help="down, degraded or intermittent")] = None,
+    note: Annotated[str | None, typer.Option(help="a note added for the buyers")] = None,
+    database_url: DatabaseUrl = None, config: Config = None,
+) -> None:
+    """Revise an open incident (or an announcement's); the buyers get an attribute change event."""
+    from counterpoint.cli.views import resolve_incident
+    from counterpoint.core.incident import services
+    from counterpoint.core.incident.model import Impact
+
+    try:
+        new_impact = Impact(impact) if impact is not None else None
+    except ValueError as exc:
+        _fail(str(exc))
+    ends = _instant_option(end, "end")
+
+    async def work(uow, clock, profile):  # type: ignore[no-untyped-def]
+        async with uow() as reader:
+            found = await resolve_incident(reader, ref)
+        return await services.revise(uow(), clock, found, end=ends, description=description, impact=new_impact,
+                                     note=note)
+
+    try:
+        _print_incidents(_core(database_url, config, work), "revised")
+    except LookupError as exc:
+        _fail(str(exc.args[0]))
+
+
+@app.command()
+def incidents(database_url: DatabaseUrl = None,
+              limit: Annotated[int, typer.Option(help="how many, newest first")] = 50, full: Full = False) -> None:
+    """List the incidents this Seller announced (maintenance and impairments), one per affected buyer."""
+    from counterpoint.cli.views import incidents_table
+
+    short = _short_ids(full)
+    console.print(_with_uow(database_url, lambda uow: incidents_table(uow, limit=limit, short_ids=short)))
 
 
 @app.command()

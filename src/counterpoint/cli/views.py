@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.tree import Tree
 from sqlalchemy import select
 
+from counterpoint.storage.incident import incident as incident_table
 from counterpoint.storage.ordering import order_charge, product_order
 from counterpoint.storage.outbox import delivery, outbox
 from counterpoint.storage.quote import quote as quote_table
@@ -21,7 +22,7 @@ _STATE_STYLE = {"completed": "green", "inProgress": "cyan", "acknowledged": "whi
                 "pending.assessingModification": "blue", "approved.orderable": "green",
                 "approved.orderableAlternate": "green", "answered": "green", "accepted": "green",
                 "inProgress.draft": "cyan", "unableToProvide": "red", "declined": "yellow", "expired": "yellow",
-                "abandoned": "yellow"}
+                "abandoned": "yellow", "created": "white", "closed": "green"}
 
 
 def styled(state: str) -> str:
@@ -239,3 +240,33 @@ def reconcile_table(report: Any) -> Group:
                       if f.subject.order_id else "", f.summary, f.first_seen.isoformat(timespec="seconds"))
     scanned = ", ".join(f"{c.value}: {n}" for c, n in report.scanned.items())
     return Group(table, f"scanned {scanned}" if scanned else "nothing scanned")
+
+
+async def resolve_incident(uow: SqlUnitOfWork, given: str) -> str:
+    """An incident's id or an announcement's (notice) id, whole or a unique start of it."""
+    exact = (await uow.conn.execute(select(incident_table.c.id).where(
+        (incident_table.c.id == given) | (incident_table.c.notice_id == given)).limit(1))).scalar()
+    if exact is not None:
+        return given
+    try:
+        return await resolve_id(uow, incident_table, given, "incident")
+    except LookupError:
+        notices = (await uow.conn.execute(
+            select(incident_table.c.notice_id).where(incident_table.c.notice_id.startswith(given, autoescape=True))
+            .distinct().limit(6))).scalars().all()
+        if len(notices) == 1 and given:
+            return str(notices[0])
+        raise
+
+
+async def incidents_table(uow: SqlUnitOfWork, *, limit: int = 50, short_ids: bool = False) -> Table:
+    table = Table(title="incidents (newest first): one per affected buyer and interface")
+    for col in ("id", "notice", "buyer", "interface", "type", "impact", "status", "start", "expected end",
+                "closed", "products"):
+        table.add_column(col)
+    for inc in await uow.incidents.recent(limit):
+        d = inc.doc
+        table.add_row(shown_id(inc.id, short_ids), inc.notice_id, inc.buyer_id, inc.channel, d["incidentType"],
+                      d["impact"], styled(d["status"]), d["situationStartDate"], d.get("expectedClosedDate", "-"),
+                      d.get("closedDate", "-"), " ".join(shown_id(p, short_ids) for p in inc.product_ids))
+    return table

@@ -5,6 +5,7 @@ The SQL unit of work in `storage/uow.py` implements these; the core never import
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -23,6 +24,8 @@ from counterpoint.core.trouble_ticket.model import TroubleTicket
 from counterpoint.core.workforce.model import Appointment, AppointmentFilter, WorkOrder, WorkOrderFilter
 
 if TYPE_CHECKING:  # these modules use the ports themselves: their types are only named here
+    from counterpoint.core.incident.model import Incident
+    from counterpoint.core.incident.services import IncidentFilter
     from counterpoint.core.inventory.model import Product
     from counterpoint.core.inventory.services import ProductFilter
     from counterpoint.core.orchestration.enquiry import Purpose, SupplyEnquiry
@@ -76,6 +79,28 @@ class TroubleTickets(Resources[TroubleTicket], Protocol):
     async def wake(self, ticket_id: str) -> None:
         """Have the Seller's ticket worker look at this ticket now (e.g. a work order linked to it was planned:
         R15 may resume it). Call it in the transaction that made the change."""
+        ...
+
+
+class Products(Searchable["Product", "ProductFilter"], Protocol):
+    async def search(self, buyer_id: str, f: ProductFilter, *, offset: int, limit: int
+                     ) -> tuple[list[Product], int]: ...
+    async def live(self, *, ids: Sequence[str] | None = None, offerings: Sequence[str] | None = None
+                   ) -> list[Product]:
+        """Any buyer's products not terminated or cancelled, by id or offering (all of them when neither is
+        given): what an incident announcement can concern."""
+        ...
+
+
+class Incidents(Searchable["Incident", "IncidentFilter"], Protocol):
+    async def search(self, buyer_id: str, f: IncidentFilter, *, offset: int, limit: int
+                     ) -> tuple[list[Incident], int]: ...
+    async def by_notice(self, notice_id: str) -> list[Incident]: ...
+    async def by_source(self, source_ref: str) -> list[Incident]:
+        """Our incidents relaying a supplier's incident."""
+        ...
+    async def covering(self, ids: Sequence[str], start: datetime, end: datetime) -> list[Incident]:
+        """Incidents concerning any of `ids` whose window overlaps [start, end)."""
         ...
 
 
@@ -133,7 +158,9 @@ class UnitOfWork(Protocol):
     @property
     def charges(self) -> Searchable[Charge, TaskFilter]: ...
     @property
-    def products(self) -> Searchable[Product, ProductFilter]: ...
+    def products(self) -> Products: ...
+    @property
+    def incidents(self) -> Incidents: ...
     @property
     def service_orders(self) -> ServiceOrders: ...
     @property

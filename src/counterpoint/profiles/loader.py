@@ -404,6 +404,34 @@ class CommitmentsIn(_Strict):
         return out
 
 
+def _instant(when: datetime | date) -> datetime:
+    if not isinstance(when, datetime):
+        return datetime(when.year, when.month, when.day, tzinfo=UTC)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+class MaintenanceIn(_Strict):
+    """A planned maintenance window, announced as MEF 124 incidents to the buyers of the products it touches."""
+
+    id: str = Field(min_length=1, max_length=128)
+    start: datetime | date
+    end: datetime | date
+    description: str = Field(min_length=1, max_length=2000)
+    products: list[str] = []
+    offerings: list[str] = []
+    areas: list[str] = []
+    impact: Literal["down", "degraded", "intermittent"] = "down"
+    type: Literal["maintenance", "repair", "installation"] = "maintenance"
+    priority: Literal["low", "medium", "high", "critical"] | None = None
+    severity: Literal["minor", "moderate", "significant", "extensive"] | None = None
+
+    def to_core(self) -> m.PlannedMaintenance:
+        return m.PlannedMaintenance(
+            id=self.id, start=_instant(self.start), end=_instant(self.end), description=self.description,
+            product_ids=tuple(self.products), offering_ids=tuple(self.offerings), area_ids=tuple(self.areas),
+            impact=self.impact, incident_type=self.type, priority=self.priority, severity=self.severity)
+
+
 class ProfileIn(_Strict):
     seller: dict[str, str]
     validation: Literal["strict", "lenient"] = "strict"
@@ -422,6 +450,7 @@ class ProfileIn(_Strict):
     inventory: list[ExistingProductIn] = []
     commitments: CommitmentsIn = CommitmentsIn()  # customer SLAs and suppliers' OLAs (core/sla)
     workforce: WorkforceIn = WorkforceIn()
+    maintenance: list[MaintenanceIn] = []
 
     @model_validator(mode="after")
     def _references(self) -> ProfileIn:
@@ -451,6 +480,7 @@ class ProfileIn(_Strict):
         problems += [f"provider {i} is listed twice" for i in sorted(set(ids)) if ids.count(i) > 1]
         problems += self._inventory_problems(buyers, addresses)
         problems += self.commitments.problems(offerings, set(ids))
+        problems += self._maintenance_problems(areas, offerings)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -477,6 +507,19 @@ class ProfileIn(_Strict):
                          if pl.address is not None and pl.address not in addresses]
             problems += [f"inventory product {p.id}: unknown site {pl.site}" for pl in p.places
                          if pl.site is not None and pl.site not in sites]
+        return problems
+
+    def _maintenance_problems(self, areas: set[str], offerings: set[str]) -> list[str]:
+        ids = [w.id for w in self.maintenance]
+        problems = [f"maintenance window {i} is listed twice" for i in sorted(set(ids)) if ids.count(i) > 1]
+        for w in self.maintenance:
+            if _instant(w.end) <= _instant(w.start):
+                problems.append(f"maintenance: the end is not after the start in window {w.id}")
+            if not (w.products or w.offerings or w.areas):
+                problems.append(f"maintenance: no products, offerings or areas named in window {w.id}")
+            problems += [f"maintenance window {w.id}: unknown offering {o}" for o in w.offerings
+                         if o not in offerings]
+            problems += [f"maintenance window {w.id}: unknown area {a}" for a in w.areas if a not in areas]
         return problems
 
     def _inventory(self) -> tuple[m.ExistingProduct, ...]:
@@ -556,6 +599,7 @@ class ProfileIn(_Strict):
             inventory=self._inventory(),
             commitments=self.commitments.to_core(),
             workforce=self.workforce.to_core(),
+            maintenance=tuple(w.to_core() for w in self.maintenance),
         )
 
 

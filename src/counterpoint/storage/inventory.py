@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, String, Text
+from sqlalchemy import Column, ColumnElement, String, Text, select
 from sqlalchemy.engine import RowMapping
 
 from counterpoint.core.inventory.model import Product, ProductStatus
@@ -89,3 +90,16 @@ class SqlProducts(ResourceRepository[Product]):
         if f.updated_lt:
             where.append(t.c.updated_at < f.updated_lt)
         return await self.list(buyer_id, where, offset=offset, limit=limit)
+
+    _DEAD = (ProductStatus.TERMINATED.value, ProductStatus.CANCELLED.value)
+
+    async def live(self, *, ids: Sequence[str] | None = None, offerings: Sequence[str] | None = None
+                   ) -> list[Product]:
+        t = self.table
+        where: list[ColumnElement[bool]] = [t.c.state.not_in(self._DEAD)]
+        if ids is not None:
+            where.append(t.c.id.in_(list(ids)))
+        if offerings is not None:
+            where.append(t.c.offering_id.in_(list(offerings)))
+        rows = (await self.uow.conn.execute(select(t).where(*where).order_by(t.c.id))).mappings().all()
+        return [self._load(r) for r in rows]

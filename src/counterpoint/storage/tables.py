@@ -5,6 +5,7 @@ Capability modules register their tables on `schema.metadata` when imported; add
 
 from counterpoint.storage import (  # noqa: F401
     enquiry,
+    incident,
     inventory,
     orchestration,
     ordering,

@@ -17,6 +17,7 @@ from counterpoint.core.shared.events import DomainEvent
 from counterpoint.core.shared.ids import new_id
 from counterpoint.storage.enquiry import SqlSupplyEnquiries
 from counterpoint.storage.hub import SqlHubListeners
+from counterpoint.storage.incident import SqlIncidents
 from counterpoint.storage.inventory import SqlProducts
 from counterpoint.storage.orchestration import SqlCompositeOrders, SqlOutboundCommands
 from counterpoint.storage.ordering import (
@@ -182,6 +183,10 @@ class SqlUnitOfWork:
     @property
     def trouble_tickets(self) -> SqlTroubleTickets:
         return self._repo("trouble_tickets", SqlTroubleTickets)
+
+    @property
+    def incidents(self) -> SqlIncidents:
+        return self._repo("incidents", SqlIncidents)
 
     @property
     def composites(self) -> SqlCompositeOrders:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from counterpoint.workers import quote, reconcile, service_order, serviceability, trouble_ticket, workforce
+from counterpoint.workers import (
+    incident,
+    quote,
+    reconcile,
+    service_order,
+    serviceability,
+    trouble_ticket,
+    workforce,
+)
 from counterpoint.workers.fulfilment import FulfilmentWorker
 from counterpoint.workers.loop import Loop
 from counterpoint.workers.orchestration import OrchestrationWorker, Subscriptions
@@ -15,7 +23,8 @@ if TYPE_CHECKING:
 
 def extra_loops(c: Container) -> list[Loop]:
     loops = [Loop("fulfilment", FulfilmentWorker(c).run_once, c.settings.fulfilment_interval_s),
-             serviceability.loop(c), quote.loop(c), trouble_ticket.loop(c), workforce.loop(c)]
+             serviceability.loop(c), quote.loop(c), trouble_ticket.loop(c), workforce.loop(c),
+             incident.loop(c)]
     if c.profile.orchestration is not None:
         loops.append(Loop("orchestration", OrchestrationWorker(c).run_once, c.settings.orchestration_interval_s))
         loops.append(Loop("subscriptions", Subscriptions(c).run_once, 2.0))

@@ -263,6 +263,24 @@ class ExistingProduct:
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedMaintenance:
+    """A maintenance window the Seller plans (the profile's `maintenance`), announced to the buyers whose live
+    products it touches as MEF 124 incidents when the Seller starts (see core/incident)."""
+
+    id: str  # the announcement's id: a window is announced once
+    start: datetime
+    end: datetime
+    description: str
+    product_ids: tuple[str, ...] = ()
+    offering_ids: tuple[str, ...] = ()
+    area_ids: tuple[str, ...] = ()
+    impact: str = "down"  # MEF observed impact: down | degraded | intermittent
+    incident_type: str = "maintenance"  # MEF incidentType
+    priority: str | None = None  # MEF priority; default from the impact
+    severity: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SellerProfile:
     seller_id: str
     name: str
@@ -282,6 +300,7 @@ class SellerProfile:
     commitments: Commitments = field(default_factory=Commitments)  # customer SLAs, suppliers' OLAs (core/sla)
     assurance: Assurance = field(default_factory=Assurance)  # trouble tickets (MEF 124)
     workforce: Workforce = field(default_factory=Workforce)  # field technicians (MEF 137)
+    maintenance: tuple[PlannedMaintenance, ...] = ()  # planned work, announced as incidents on start
 
     def buyer_for_key(self, api_key: str) -> Buyer | None:
         return next((b for b in self.buyers if b.accepts(api_key)), None)

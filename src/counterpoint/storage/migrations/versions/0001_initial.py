@@ -110,6 +110,41 @@ def upgrade() -> None:
     with op.batch_alter_table('hub_listener', schema=None) as batch_op:
         batch_op.create_index('ix_hub_listener_match', ['buyer_id', 'api', 'channel'], unique=False)
 
+    op.create_table('incident',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('notice_id', sa.String(length=128), nullable=False),
+    sa.Column('incident_type', sa.String(length=16), nullable=False),
+    sa.Column('impact', sa.String(length=16), nullable=False),
+    sa.Column('priority', sa.String(length=16), nullable=False),
+    sa.Column('severity', sa.String(length=16), nullable=False),
+    sa.Column('situation_start', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expected_closed', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closed_date', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closes_at_end', sa.Boolean(), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('entity_ids', sa.Text(), nullable=False),
+    sa.Column('entity_types', sa.Text(), nullable=False),
+    sa.Column('scope_ids', sa.Text(), nullable=False),
+    sa.Column('source_ref', sa.String(length=255), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident'))
+    )
+    with op.batch_alter_table('incident', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_incident_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_incident_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_incident_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_incident_notice_id'), ['notice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_incident_source_ref'), ['source_ref'], unique=False)
+        batch_op.create_index(batch_op.f('ix_incident_state'), ['state'], unique=False)
+
     op.create_table('modify_delivery_date',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('buyer_id', sa.String(length=128), nullable=False),
@@ -800,6 +835,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_modify_delivery_date_buyer_id'))
 
     op.drop_table('modify_delivery_date')
+    with op.batch_alter_table('incident', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_incident_state'))
+        batch_op.drop_index(batch_op.f('ix_incident_source_ref'))
+        batch_op.drop_index(batch_op.f('ix_incident_notice_id'))
+        batch_op.drop_index(batch_op.f('ix_incident_due_at'))
+        batch_op.drop_index(batch_op.f('ix_incident_created_at'))
+        batch_op.drop_index(batch_op.f('ix_incident_buyer_id'))
+
+    op.drop_table('incident')
     with op.batch_alter_table('hub_listener', schema=None) as batch_op:
         batch_op.drop_index('ix_hub_listener_match')
 
