@@ -308,20 +308,26 @@ async def test_the_profiles_maintenance_windows_are_announced_on_start_once(
     assert (await listing(client, "sonata", BUYER_A)).json() == []
 
 
-async def test_maintenance_windows_are_queryable_per_product_and_month(container: Container,
-                                                                      clock: ManualClock) -> None:
-    await announce(container, maintenance("mw-jan"), product_ids=("prod-a-sg",))
-    await announce(container, maintenance("mw-jan-early", start=START - timedelta(days=2),
-                                          end=START - timedelta(days=2) + timedelta(hours=1)),
-                   product_ids=("prod-a-jkt",))
+async def test_maintenance_windows_feed_the_sla_records_and_follow_their_changes(container: Container,
+                                                                                   clock: ManualClock) -> None:
+    await announce(container, maintenance("mw-jan"), product_ids=("prod-a-sg", "prod-b-sg"))
     await announce(container, impairment("imp-jan", clock.now()), product_ids=("prod-a-sg",))
-    async with container.uow() as uow:
-        jan = await services.maintenance_windows(uow, ["prod-a-sg"], "2026-01")
-        feb = await services.maintenance_windows(uow, ["prod-b-jkt", "prod-a-sg"], "2026-02")
-        both = await services.maintenance_windows(uow, ["prod-a-sg", "prod-a-jkt"], "2026-01")
-    assert [(w.notice_id, w.start, w.end) for w in jan] == [("mw-jan", START, END)]  # not the impairment
-    assert [w.notice_id for w in feb] == ["mw-profile"]
-    assert sorted(w.notice_id for w in both) == ["mw-jan", "mw-jan-early"]
+
+    async def windows() -> dict[str, Any]:
+        async with container.uow() as uow:
+            found = await uow.sla.maintenance_between(START - timedelta(days=60), START + timedelta(days=60))
+        return {w.notice_ref: w for w in found}
+
+    found = await windows()
+    assert sorted(found) == ["mw-jan", "mw-profile"]  # the profile's window too; an impairment is not one
+    jan = found["mw-jan"]
+    assert (jan.provider, jan.start, jan.end) == ("ours", START, END)
+    assert jan.services == ("prod-a-sg", "prod-b-sg") and jan.segments == ()
+    await services.revise(container.uow(), clock, "mw-jan", end=END + timedelta(hours=2))
+    assert (await windows())["mw-jan"].end == END + timedelta(hours=2)
+    clock.set(START + timedelta(hours=1))
+    await services.close(container.uow(), clock, "mw-jan", reason="finished early")
+    assert (await windows())["mw-jan"].end == START + timedelta(hours=1)  # it ended when it was closed
 
 
 @pytest.mark.parametrize(("change", "message"), [

@@ -22,6 +22,7 @@ import copy
 import json
 import os
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -30,6 +31,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from counterpoint.api.app import MOUNTS
+from counterpoint.bootstrap import Container
+from counterpoint.core.incident.model import Impact, IncidentType, Notice
+from counterpoint.core.incident.services import raise_incidents
 from counterpoint.core.shared.apis import base_path
 from tests.api.test_product_order import contacts
 from tests.api.test_quote import qitem, quote
@@ -114,8 +118,21 @@ def _mutated(body: dict[str, Any], where: tuple[Any, ...] | None, value: Any) ->
     return out
 
 
-async def _seed(client: httpx.AsyncClient, function: str) -> dict[str, list[str]]:
+async def _seed_incidents(container: Container) -> None:
+    """Incidents are raised by the Seller, not posted by buyers: one announcement touching a product of each."""
+    notice = Notice(notice_id="seed-maintenance", incident_type=IncidentType.MAINTENANCE, impact=Impact.DOWN,
+                    start=container.clock.now() + timedelta(days=1), end=container.clock.now() + timedelta(days=2),
+                    description="seeded maintenance", closes_at_end=True)
+    async with container.uow() as uow:
+        await raise_incidents(uow, container.clock, container.profile, notice,
+                              [("buyer-a", "sonata", "seed-product-a"), ("buyer-b", "sonata", "seed-product-b")])
+        await uow.commit()
+
+
+async def _seed(client: httpx.AsyncClient, function: str, container: Container) -> dict[str, list[str]]:
     """Resources of buyers A and B; returns path template -> ids (A's first)."""
+    if function == "troubleTicket":
+        await _seed_incidents(container)
     for headers in (BUYER_A, BUYER_B):
         for fn, path, body in (("poq", "/productOfferingQualification", poq()), ("quote", "/quote", quote(qitem())),
                                ("productOrder", "/productOrder", order_body())):
@@ -161,13 +178,13 @@ def _functions() -> list[Any]:
 @pytest.mark.mef
 @pytest.mark.parametrize("function", _functions())
 async def test_hostile_requests_never_get_a_5xx_nor_change_what_they_must_not(
-        client: httpx.AsyncClient, database_url: str, function: str) -> None:
+        client: httpx.AsyncClient, container: Container, database_url: str, function: str) -> None:
     import schemathesis
 
     spec = envelope(function)
     schema = schemathesis.openapi.from_dict(spec)
     prefix = base_path(function, "sonata")
-    ids = await _seed(client, function)
+    ids = await _seed(client, function, container)
     bodies = _valid_bodies(function, ids)
     before_b = await _snapshot(client, function, ids, BUYER_B)
     before_a = await _snapshot(client, function, ids, BUYER_A)

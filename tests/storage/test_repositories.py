@@ -4,7 +4,7 @@ migration gives exactly the tables the code defines (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, MetaData, String
 
+from counterpoint.core.incident.model import Impact, IncidentType, Notice, new_incident
 from counterpoint.core.inventory.model import Product, ProductStatus
 from counterpoint.core.orchestration.enquiry import Purpose, SupplyEnquiry
 from counterpoint.core.orchestration.model import CompositeOrder, OutboundCommand
@@ -52,6 +53,11 @@ RESOURCES: dict[str, Callable[[], Any]] = {
     "composites": lambda: CompositeOrder(**_common(), order_id="o-1", item_id="1", action="add"),
     "commands": lambda: OutboundCommand(**_common(), provider_id="p", composite_id="c-1", segment_id="s-1",
                                         action="placeOrder", idempotency_key=new_id(), payload={}),
+    "incidents": lambda: new_incident(Notice(notice_id=new_id(), incident_type=IncidentType.MAINTENANCE,
+                                             impact=Impact.DOWN, start=AT, end=AT + timedelta(hours=1),
+                                             description="work", closes_at_end=True),
+                                      buyer_id="buyer-a", seller_id="seller", channel="sonata", product_ids=["p"],
+                                      contact={}, at=AT),
     "enquiries": lambda: SupplyEnquiry(**_common(), purpose=Purpose.QUALIFY, resource_id="r-1", item_id="1",
                                        offering_id="off"),
 }

@@ -99,9 +99,6 @@ class Incidents(Searchable["Incident", "IncidentFilter"], Protocol):
     async def by_source(self, source_ref: str) -> list[Incident]:
         """Our incidents relaying a supplier's incident."""
         ...
-    async def covering(self, ids: Sequence[str], start: datetime, end: datetime) -> list[Incident]:
-        """Incidents concerning any of `ids` whose window overlaps [start, end)."""
-        ...
 
 
 class CompositeOrders(Resources["CompositeOrder"], Protocol):

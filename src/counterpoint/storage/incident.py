@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, ColumnElement, String, Text, or_, select
+from sqlalchemy import Boolean, Column, ColumnElement, String, Text, select
 from sqlalchemy.engine import RowMapping
 
 from counterpoint.core.incident.model import Incident, IncidentStatus
@@ -106,14 +105,6 @@ class SqlIncidents(ResourceRepository[Incident]):
 
     async def by_source(self, source_ref: str) -> list[Incident]:
         return await self._many(self.table.c.source_ref == source_ref)
-
-    async def covering(self, ids: Sequence[str], start: datetime, end: datetime) -> list[Incident]:
-        if not ids:
-            return []
-        t = self.table
-        ends = t.c.expected_closed.is_(None) | (t.c.expected_closed > start)
-        return await self._many(or_(*(t.c.scope_ids.contains(f"|{i}|", autoescape=True) for i in ids)),
-                                t.c.situation_start < end, ends)
 
     async def recent(self, limit: int) -> list[Incident]:
         """Newest first, every buyer's (the operator's view)."""

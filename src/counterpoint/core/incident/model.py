@@ -203,17 +203,3 @@ def new_incident(notice: Notice, *, buyer_id: str, seller_id: str, channel: str,
     incident.schedule()
     incident.record("incidentCreateEvent", API, at)
     return incident
-
-
-@dataclass(frozen=True, slots=True)
-class MaintenanceWindow:
-    """A window found in the incident store: what it covers and when, for the SLA."""
-
-    incident_id: str
-    notice_id: str
-    scope_ids: tuple[str, ...]
-    start: datetime
-    end: datetime | None  # None while an impairment's end is unknown
-    closed_at: datetime | None
-    impact: str
-    source_ref: str | None

@@ -1,11 +1,12 @@
 """Use cases of incidents: announce (operators, the profile, the orchestrator), revise, close, advance on their
-dates (the worker), and read (buyers, scoped to their own products; the SLA, by what they cover)."""
+dates (the worker), and read (buyers, scoped to their own products). Every maintenance window announced is
+recorded in the SLA records too (core/sla: ours, or the supplier's whose notice we relay)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from counterpoint.core.incident.model import (
@@ -13,13 +14,14 @@ from counterpoint.core.incident.model import (
     Incident,
     IncidentStatus,
     IncidentType,
-    MaintenanceWindow,
     Notice,
     new_incident,
 )
 from counterpoint.core.inventory.model import Product, ProductStatus
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import Conflict, Invalid, NotFound, Problem
+from counterpoint.core.sla import services as sla
+from counterpoint.core.sla.model import OURS
 
 if TYPE_CHECKING:
     from counterpoint.core.ports import UnitOfWork
@@ -117,10 +119,39 @@ async def _affected(uow: UnitOfWork, profile: SellerProfile, targets: Targets) -
     return [p for p in found.values() if p.status in LIVE]
 
 
-async def raise_incidents(uow: UnitOfWork, profile: SellerProfile, notice: Notice,
-                          products: list[tuple[str, str, str]], *, now: datetime) -> Announced:
+def provider_of(source_ref: str | None) -> str:
+    """Whose window it is, for the SLA: ours, or the supplier whose incident (`provider:id`) we relay."""
+    return source_ref.split(":", 1)[0] if source_ref else OURS
+
+
+async def feed_sla(uow: UnitOfWork, clock: Clock, notice_id: str) -> None:
+    """Record a maintenance notice's window in the SLA records (core/sla), with every product it names (our
+    customers' services) and the segments it concerns; given again after a change, the window is replaced.
+    A window closed while it runs ends at its closing. Runs in the caller's transaction."""
+    incidents = await uow.incidents.by_notice(notice_id)
+    if not incidents or incidents[0].incident_type is not IncidentType.MAINTENANCE:
+        return
+    first = incidents[0]
+    end = first.end
+    closed = [datetime.fromisoformat(i.doc["closedDate"]) for i in incidents if i.doc.get("closedDate")]
+    if len(closed) == len(incidents) and end is not None and max(closed) < end:
+        end = max(closed)
+    if end is None or end <= first.start:  # withdrawn before it began: nothing to exclude (see the README)
+        return
+    services = sorted({p for i in incidents for p in i.product_ids})
+    segments = sorted({s for i in incidents for s in i.scope_ids} - set(services))
+    provider = provider_of(first.source_ref)
+    ref = first.source_ref.split(":", 1)[1] if first.source_ref else notice_id
+    await sla.record_maintenance(uow, clock, provider=provider, notice_ref=ref, start=first.start, end=end,
+                                 services=services, segments=segments)
+
+
+async def raise_incidents(uow: UnitOfWork, clock: Clock, profile: SellerProfile, notice: Notice,
+                          products: list[tuple[str, str, str]]) -> Announced:
     """One incident per (buyer, interface) of `products` [(buyer, channel, product id)], inside the caller's
-    transaction. A notice announced before is not announced again (replays, restarts)."""
+    transaction; a maintenance window is recorded for the SLA too. A notice announced before is not announced
+    again (replays, restarts)."""
+    now = clock.now()
     existing = await uow.incidents.by_notice(notice.notice_id)
     if existing:
         return Announced(notice.notice_id, existing, already=True)
@@ -136,6 +167,7 @@ async def raise_incidents(uow: UnitOfWork, profile: SellerProfile, notice: Notic
         incident.advance(now)  # a window already begun is in progress from the start
         await uow.incidents.add(incident)
         out.incidents.append(incident)
+    await feed_sla(uow, clock, notice.notice_id)
     return out
 
 
@@ -147,9 +179,8 @@ async def announce(uow: UnitOfWork, clock: Clock, profile: SellerProfile, notice
         products = await _affected(uow, profile, targets)
         if not products:
             raise NotFound("no live product matches the announcement")
-        now = clock.now()
-        out = await raise_incidents(uow, profile, notice, [(p.buyer_id, p.channel, p.id) for p in products],
-                                    now=now)
+        out = await raise_incidents(uow, clock, profile, notice,
+                                    [(p.buyer_id, p.channel, p.id) for p in products])
         if not out.already:
             await uow.commit()
         return out
@@ -197,6 +228,8 @@ async def close(uow: UnitOfWork, clock: Clock, ref: str, *, reason: str = "close
             if incident.status is not IncidentStatus.CLOSED:
                 incident.move_to(IncidentStatus.CLOSED, at=now, reason=reason)
                 await uow.incidents.save(incident)
+        for notice_id in sorted({i.notice_id for i in incidents}):
+            await feed_sla(uow, clock, notice_id)
         await uow.commit()
         return incidents
 
@@ -215,6 +248,8 @@ async def revise(uow: UnitOfWork, clock: Clock, ref: str, *, end: datetime | Non
             if incident.revise(at=now, end=end, description=description, impact=impact, note=note):
                 incident.advance(now)
                 await uow.incidents.save(incident)
+        for notice_id in sorted({i.notice_id for i in incidents}):
+            await feed_sla(uow, clock, notice_id)
         await uow.commit()
         return incidents
 
@@ -238,28 +273,3 @@ async def list_incidents(uow: UnitOfWork, *, buyer_id: str, flt: IncidentFilter,
                          ) -> tuple[list[Incident], int]:
     async with uow:
         return await uow.incidents.search(buyer_id, flt, offset=offset, limit=limit)
-
-
-def month_bounds(month: str) -> tuple[datetime, datetime]:
-    """`YYYY-MM` as [first instant, first instant of the next month) in UTC."""
-    year, mon = (int(x) for x in month.split("-"))
-    start = datetime(year, mon, 1, tzinfo=UTC)
-    end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=UTC)
-    return start, end
-
-
-async def maintenance_windows(uow: UnitOfWork, ids: list[str], month: str) -> list[MaintenanceWindow]:
-    """Announced maintenance windows (ours and our suppliers', relayed) that concern any of `ids` (our products,
-    i.e. customer services, or our segments) and overlap the month `YYYY-MM`; for the SLA. Runs in the caller's
-    unit of work. A window closed early ends at its closing."""
-    start, end = month_bounds(month)
-    out = []
-    for inc in await uow.incidents.covering(ids, start, end):
-        if inc.incident_type is not IncidentType.MAINTENANCE:
-            continue
-        closed = inc.doc.get("closedDate")
-        closed_at = datetime.fromisoformat(closed) if isinstance(closed, str) else None
-        out.append(MaintenanceWindow(incident_id=inc.id, notice_id=inc.notice_id, scope_ids=tuple(inc.scope_ids),
-                                     start=inc.start, end=inc.end, closed_at=closed_at, impact=inc.doc["impact"],
-                                     source_ref=inc.source_ref))
-    return out
