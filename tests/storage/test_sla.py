@@ -3,6 +3,7 @@ round trip, and a month's report read from storage gives the hand-computed figur
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -103,3 +104,36 @@ async def test_a_month_read_from_storage(container: Container, clock: ManualCloc
     assert (sup.supplier, sup.repairs_met, sup.repairs_missed, sup.penalty) == (
         "merlion-access", 1, 0, Decimal("50.00"))
     assert report.to_json()["services"][0]["chain"]["slices"][0]["outage"] == svc.outages[0].id
+
+
+async def test_two_recorders_of_one_ticket_at_once_make_one_outage(container: Container, clock: ManualClock) -> None:
+    """Two transactions record the same ticket concurrently (on PostgreSQL truly at once; SQLite takes them in
+    turn): one outage, one START item, and neither transaction fails."""
+    async def record(reference: str) -> str:
+        async with container.uow() as uow:
+            outage = await sla.record_outage_start(uow, clock, service_id="svc-1", key="ticket:TT-9", at=T0,
+                                                   reference="TT-9", segment_id="seg-c", responsible=C)
+            await sla.add_evidence(uow, clock, service_id="svc-1", key="ticket:TT-9", fact=Fact.DOWN,
+                                   at=T0 + timedelta(minutes=5), reference=reference)
+            await asyncio.sleep(0.05)  # hold the transaction open while the other one tries
+            await uow.commit()
+            return outage.id
+
+    ids = await asyncio.gather(record("alarm-1"), record("alarm-2"))
+    assert ids[0] == ids[1]
+    async with container.uow() as uow:
+        (outage,) = await uow.sla.outages_between(NOV.start, NOV.end)
+    assert sorted((e.fact.value, e.reference) for e in outage.evidence) == [
+        ("domain", "TT-9"), ("down", "alarm-1"), ("down", "alarm-2"), ("start", "TT-9")]
+
+
+async def test_registering_a_service_again_replaces_its_terms(container: Container) -> None:
+    async with container.uow() as uow:
+        await sla.register_service(uow, ServiceTerms("svc-1", "enterprise", "evpl", Decimal(1000)))
+        await sla.register_service(uow, ServiceTerms("svc-1", "enterprise", "evpl", Decimal("1200.50"), "EUR",
+                                                     (SegmentTerms("seg-c", "merlion-access", Decimal(500)),)))
+        await uow.commit()
+    async with container.uow() as uow:
+        assert await uow.sla.services() == [ServiceTerms(
+            "svc-1", "enterprise", "evpl", Decimal("1200.50"), "EUR",
+            (SegmentTerms("seg-c", "merlion-access", Decimal(500)),))]

@@ -12,10 +12,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text, delete, insert, or_, select, update
+from sqlalchemy import Column, Index, Integer, String, Table, Text, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.exc import IntegrityError
 
 from counterpoint.core.shared.errors import Conflict, NotFound, StaleVersion
 from counterpoint.core.sla.model import (
@@ -149,15 +148,33 @@ class SqlSlaRecords:
             raise NotFound(f"outage {outage_id} not found")
         return (await self._with_evidence([row]))[0]
 
-    async def add_outage(self, outage: Outage) -> None:
-        try:
-            await self.uow.conn.execute(insert(sla_outage).values(id=outage.id, version=1,
-                                                                  **self._outage_row(outage)))
-        except IntegrityError as exc:
-            raise Conflict(f"outage {outage.key} of {outage.service_id}: recorded concurrently") from exc
+    def _insert(self, table: Table, index: list[str]) -> Any:
+        dialect = postgresql if self.uow.conn.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table).on_conflict_do_nothing(index_elements=index)
+
+    def _upsert(self, table: Table, index: list[str], row: dict[str, Any], keep: tuple[str, ...] = ()) -> Any:
+        """INSERT, or UPDATE every column but the key's and `keep` when the key is taken (one statement, so two
+        writers at once cannot both insert)."""
+        dialect = postgresql if self.uow.conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(table).values(**row)
+        return stmt.on_conflict_do_update(index_elements=index, set_={
+            k: stmt.excluded[k] for k in row if k not in index and k not in keep})
+
+    async def add_outage(self, outage: Outage) -> Outage:
+        """Insert, unless a concurrent recorder stored the same (service, key) first: then that one, as stored.
+        (PostgreSQL makes the second INSERT wait for the first transaction, so the row it yields to is
+        committed and visible to the next statement.)"""
+        result = await self.uow.conn.execute(self._insert(sla_outage, ["service_id", "key"]).values(
+            id=outage.id, version=1, **self._outage_row(outage)))
+        if result.rowcount != 1:
+            stored = await self.outage_by_key(outage.service_id, outage.key)
+            if stored is None:
+                raise Conflict(f"outage {outage.key} of {outage.service_id}: recorded and removed concurrently")
+            return stored
         outage.version = 1
         for item in list(outage.evidence):
             await self.add_evidence(item)
+        return outage
 
     async def save_outage(self, outage: Outage) -> None:
         result = await self.uow.conn.execute(
@@ -172,10 +189,8 @@ class SqlSlaRecords:
                "kind": evidence.kind.value, "source": evidence.source, "reference": evidence.reference,
                "at": evidence.at, "stamped_by": evidence.stamped_by, "received_at": evidence.received_at,
                "responsible": str(evidence.responsible) if evidence.responsible else None, "note": evidence.note}
-        dialect = postgresql if self.uow.conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(sla_evidence).values(**row).on_conflict_do_nothing(
-            index_elements=["outage_id", "fact", "source", "reference"])
-        result = await self.uow.conn.execute(stmt)
+        result = await self.uow.conn.execute(
+            self._insert(sla_evidence, ["outage_id", "fact", "source", "reference"]).values(**row))
         return bool(result.rowcount == 1)
 
     async def outages_between(self, start: datetime, end: datetime, *, service_id: str | None = None
@@ -201,15 +216,13 @@ class SqlSlaRecords:
         return self._window(row) if row is not None else None
 
     async def put_maintenance(self, window: MaintenanceWindow) -> None:
-        await self.uow.conn.execute(delete(sla_maintenance).where(sla_maintenance.c.id == window.id))
-        try:
-            await self.uow.conn.execute(insert(sla_maintenance).values(
-                id=window.id, provider=window.provider, notice_ref=window.notice_ref, start_at=window.start,
-                end_at=window.end, services=list(window.services), segments=list(window.segments),
-                received_at=window.received_at))
-        except IntegrityError as exc:
-            raise Conflict(f"maintenance notice {window.notice_ref} of {window.provider}: recorded "
-                           "concurrently") from exc
+        """Insert, or (the same provider and notice) replace its times and scope; the first id stays."""
+        stmt = self._upsert(sla_maintenance, ["provider", "notice_ref"], {
+            "id": window.id, "provider": window.provider, "notice_ref": window.notice_ref,
+            "start_at": window.start, "end_at": window.end, "services": list(window.services),
+            "segments": list(window.segments), "received_at": window.received_at},
+            keep=("id", "received_at"))
+        await self.uow.conn.execute(stmt)
 
     async def maintenance_between(self, start: datetime, end: datetime) -> list[MaintenanceWindow]:
         t = sla_maintenance
@@ -219,12 +232,11 @@ class SqlSlaRecords:
 
     # --- services -------------------------------------------------------------------------------------------
     async def put_service(self, terms: ServiceTerms) -> None:
-        await self.uow.conn.execute(delete(sla_service).where(sla_service.c.service_id == terms.service_id))
-        await self.uow.conn.execute(insert(sla_service).values(
-            service_id=terms.service_id, customer_id=terms.customer_id, offering_id=terms.offering_id,
-            mrc=str(terms.mrc) if terms.mrc is not None else None, currency=terms.currency,
-            segments=[{"id": s.id, "supplier": s.supplier, "mrc": str(s.mrc) if s.mrc is not None else None}
-                      for s in terms.segments]))
+        await self.uow.conn.execute(self._upsert(sla_service, ["service_id"], {
+            "service_id": terms.service_id, "customer_id": terms.customer_id, "offering_id": terms.offering_id,
+            "mrc": str(terms.mrc) if terms.mrc is not None else None, "currency": terms.currency,
+            "segments": [{"id": s.id, "supplier": s.supplier, "mrc": str(s.mrc) if s.mrc is not None else None}
+                         for s in terms.segments]}))
 
     async def services(self, ids: Sequence[str] | None = None) -> list[ServiceTerms]:
         stmt = select(sla_service).order_by(sla_service.c.service_id)

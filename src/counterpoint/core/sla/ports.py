@@ -18,8 +18,9 @@ class SlaRecords(Protocol):
         """NotFound when there is none."""
         ...
 
-    async def add_outage(self, outage: Outage) -> None:
-        """Insert with its evidence; Conflict when (service, key) is taken (a concurrent recorder won)."""
+    async def add_outage(self, outage: Outage) -> Outage:
+        """Insert with its evidence; when a concurrent recorder stored the same (service, key) first, nothing is
+        written and that outage is returned instead."""
         ...
 
     async def save_outage(self, outage: Outage) -> None:

@@ -95,8 +95,8 @@ async def record_outage_start(uow: UnitOfWork, clock: Clock, *, service_id: str,
         outage = Outage(id=new_id(), service_id=service_id, key=key, segment_id=segment_id, impact=impact,
                         start=_aware("at", at), end=None, responsible=responsible or UNKNOWN_DOMAIN,
                         created_at=now, updated_at=now)
-        await uow.sla.add_outage(outage)
-    elif (segment_id is not None and outage.segment_id is None) or (
+        outage = await uow.sla.add_outage(outage)
+    if (segment_id is not None and outage.segment_id is None) or (
             impact is Impact.DOWN and outage.impact is not Impact.DOWN):
         # a later report may name the segment, or say a degradation became an outage; never the reverse
         outage.segment_id = outage.segment_id or segment_id
