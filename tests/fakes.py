@@ -30,7 +30,17 @@ from counterpoint.core.orchestration.supply import (
     SupplierRejected,
     SupplierUnavailable,
 )
+from counterpoint.core.orchestration.ticket_supply import (
+    AppointmentAnswer,
+    Slot,
+    TicketNote,
+    TicketObservation,
+    TicketRequest,
+    TicketState,
+    WorkOrderView,
+)
 from counterpoint.core.shared.clock import Clock
+from counterpoint.core.shared.errors import Conflict
 from counterpoint.core.shared.ids import ExternalRef
 
 
@@ -55,6 +65,20 @@ class FakeQuote:
     price: Price | None = None
     valid_until: datetime | None = None
     reason: str | None = None
+
+
+@dataclass
+class FakeTicket:
+    id: str
+    our_ref: str
+    request: TicketRequest
+    state: TicketState = TicketState.OPEN
+    raw: str = "acknowledged"
+    as_of: datetime | None = None
+    question: str | None = None
+    notes: list[TicketNote] = field(default_factory=list)
+    work_orders: list[str] = field(default_factory=list)
+    reopened: bool = False
 
 
 @dataclass
@@ -83,6 +107,12 @@ class FakeSupplier:
     unserviceable: str | None = None  # every POQ answered red with this reason
     quotes: dict[str, FakeQuote] = field(default_factory=dict)
     poqs: dict[str, QualificationAnswer] = field(default_factory=dict)
+    # --- trouble tickets and visits (MEF 124, 137) -------------------------------------------------------
+    tickets: dict[str, FakeTicket] = field(default_factory=dict)
+    ticket_timeout_after_accept: int = 0  # next N open_ticket calls open the ticket, then time out
+    work_order_visits: dict[str, bool] = field(default_factory=dict)  # work order id -> appointment required
+    slots: list[Slot] = field(default_factory=list)  # what search_time_slots offers
+    appointments: dict[str, AppointmentAnswer] = field(default_factory=dict)  # by work order id
 
     def _obs(self, order: FakeOrder, source: Source) -> Observation:
         return Observation(state=order.state, raw_state=order.state.value,
@@ -242,6 +272,133 @@ class FakeSupplier:
             order.expected = expected
         if product is not None:
             order.product = product
+
+
+    # --- tickets -------------------------------------------------------------------------------------------
+    def _tobs(self, t: FakeTicket, source: Source) -> TicketObservation:
+        return TicketObservation(state=t.state, raw_state=t.raw, ref=ExternalRef(self.provider_id, t.id,
+                                                                                    "troubleTicket"),
+                                 source=source, observed_at=self.clock.now(), as_of=t.as_of, our_ref=t.our_ref,
+                                 reopened=t.reopened, information_required=t.question, notes=tuple(t.notes),
+                                 work_orders=tuple(ExternalRef(self.provider_id, w, "workOrder")
+                                                   for w in t.work_orders),
+                                 evidence=f"{self.provider_id}/tt/{t.id}")
+
+    async def open_ticket(self, req: TicketRequest) -> TicketObservation:
+        self.calls.append(f"open ticket {req.our_ref}")
+        if self.unavailable:
+            self.unavailable -= 1
+            raise SupplierUnavailable(self.provider_id, "HTTP 503 after retries")
+        known = next((t for t in self.tickets.values() if t.our_ref == req.our_ref), None)
+        if known is not None:
+            return self._tobs(known, Source.COMMAND)
+        t = FakeTicket(id=f"{self.provider_id}-TT-{next(self._ids)}", our_ref=req.our_ref, request=req,
+                       as_of=self.clock.now())
+        self.tickets[t.id] = t
+        if self.ticket_timeout_after_accept:
+            self.ticket_timeout_after_accept -= 1
+            raise OutcomeUnknown(self.provider_id, "read timeout")
+        return self._tobs(t, Source.COMMAND)
+
+    def _ticket(self, ref: ExternalRef) -> FakeTicket:
+        if ref.value not in self.tickets:
+            raise SupplierNotFound(self.provider_id, "no such ticket", status=404)
+        return self.tickets[ref.value]
+
+    async def get_ticket(self, ref: ExternalRef) -> TicketObservation:
+        self.calls.append(f"get ticket {ref.value}")
+        if self.unreachable_reads:
+            raise SupplierUnavailable(self.provider_id, "connect refused")
+        return self._tobs(self._ticket(ref), Source.POLL)
+
+    async def find_ticket(self, our_ref: str) -> TicketObservation | None:
+        self.calls.append(f"find ticket {our_ref}")
+        found = [t for t in self.tickets.values() if t.our_ref == our_ref]
+        return self._tobs(found[0], Source.RECOVERY) if found else None
+
+    async def add_ticket_note(self, ref: ExternalRef, *, note_id: str, text: str) -> TicketObservation:
+        self.calls.append(f"note {ref.value}: {text}")
+        t = self._ticket(ref)
+        if all(n.id != note_id for n in t.notes):
+            t.notes.append(TicketNote(note_id, text, "buyer", "buyer", self.clock.now()))
+        if t.state is TicketState.WAITING_FOR_BUYER:  # MEF 124 R37: pending -> inProgress
+            self.ticket_move(TicketState.INVESTIGATING, ticket_id=t.id)
+        return self._tobs(t, Source.COMMAND)
+
+    async def close_ticket(self, ref: ExternalRef) -> TicketObservation:
+        self.calls.append(f"close {ref.value}")
+        self.ticket_move(TicketState.CLOSED, ticket_id=ref.value)
+        return self._tobs(self._ticket(ref), Source.COMMAND)
+
+    async def reopen_ticket(self, ref: ExternalRef, *, reason: str) -> TicketObservation:
+        self.calls.append(f"reopen {ref.value}: {reason}")
+        self.ticket_move(TicketState.INVESTIGATING, ticket_id=ref.value, raw="reopened")
+        self._ticket(ref).reopened = True
+        return self._tobs(self._ticket(ref), Source.COMMAND)
+
+    async def cancel_ticket(self, ref: ExternalRef) -> TicketObservation:
+        self.calls.append(f"cancel ticket {ref.value}")
+        self.ticket_move(TicketState.CANCELLED, ticket_id=ref.value)
+        return self._tobs(self._ticket(ref), Source.COMMAND)
+
+    async def get_work_order(self, ref: ExternalRef) -> WorkOrderView:
+        self.calls.append(f"get work order {ref.value}")
+        booked = self.appointments.get(ref.value)
+        return WorkOrderView(ref=ref, raw_state="open", appointment_required=self.work_order_visits.get(ref.value,
+                                                                                                      False),
+                             appointments=(booked.ref,) if booked else (), observed_at=self.clock.now())
+
+    async def search_time_slots(self, work_order: ExternalRef, wanted: list[Slot]) -> list[Slot]:
+        self.calls.append(f"search slots {work_order.value}")
+        return list(self.slots)
+
+    async def book_appointment(self, work_order: ExternalRef, slot: Slot, *, note: str) -> AppointmentAnswer:
+        self.calls.append(f"book {work_order.value} {slot.start.isoformat()}")
+        answer = AppointmentAnswer(ref=ExternalRef(self.provider_id, f"AP-{next(self._ids)}", "appointment"),
+                                   work_order=work_order, raw_state="confirmed", slot=slot,
+                                   observed_at=self.clock.now())
+        self.appointments[work_order.value] = answer
+        return answer
+
+    async def find_appointment(self, work_order: ExternalRef) -> AppointmentAnswer | None:
+        return self.appointments.get(work_order.value)
+
+    def only_ticket(self) -> FakeTicket:
+        assert len(self.tickets) == 1, f"{self.provider_id} holds {len(self.tickets)} tickets"
+        return next(iter(self.tickets.values()))
+
+    def ticket_move(self, state: TicketState, *, ticket_id: str | None = None, raw: str | None = None,
+                    question: str | None = None, work_order: str | None = None,
+                    note: TicketNote | None = None) -> None:
+        """The supplier's own progress on its ticket (the only one, or the one named)."""
+        t = self.tickets[ticket_id] if ticket_id else self.only_ticket()
+        words = {TicketState.OPEN: "acknowledged", TicketState.INVESTIGATING: "inProgress",
+                 TicketState.WAITING_FOR_BUYER: "pending", TicketState.RESOLVED: "resolved",
+                 TicketState.CLOSED: "closed", TicketState.CANCELLED: "cancelled"}
+        t.state, t.raw, t.as_of, t.question = state, raw or words.get(state, state.value), self.clock.now(), question
+        if state is not TicketState.INVESTIGATING:
+            t.reopened = False
+        if work_order and work_order not in t.work_orders:
+            t.work_orders.append(work_order)
+        if note is not None:
+            t.notes.append(note)
+
+
+class FakeCustomerTickets:
+    """Records the moves the federation makes on customers' tickets; refuses one kind when told to."""
+
+    def __init__(self) -> None:
+        self.moves: list[tuple[str, str, dict[str, Any]]] = []
+        self.refuse: str | None = None
+
+    async def apply(self, uow: Any, profile: Any, *, buyer_id: str, ticket_id: str, move: dict[str, Any],
+                    now: datetime) -> None:
+        if self.refuse == move["kind"]:
+            raise Conflict(f"ticket {ticket_id} refuses {move['kind']}")
+        self.moves.append((ticket_id, move["kind"], move))
+
+    def kinds(self) -> list[str]:
+        return [k for _, k, _ in self.moves]
 
 
 class FakeGateway:

@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from counterpoint.core.incident.services import seed_windows
 from counterpoint.core.inventory.services import seed_existing
+from counterpoint.core.orchestration.customer_tickets import SellerTicketMoves
 from counterpoint.core.orchestration.ports import Timing
 from counterpoint.core.orchestration.registry import ProviderConfig
 from counterpoint.core.orchestration.supply_chain import Orchestrator
+from counterpoint.core.orchestration.tickets import TicketFederation
 from counterpoint.core.ports import NO_SUPPLY, NO_TICKET_DESK, SupplyChain, TicketDesk
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.service_order.ports import NetworkController
@@ -74,6 +76,7 @@ class Container:
     running: WorkerSet | None = None  # the background loops, once start() started them
     _suppliers: Any = None
     tester: Any = None  # ActivationTester; built on first use when None
+    customer_desk: Any = None  # CustomerTickets (core/orchestration/ports.py); the Seller's own when None
 
     @property
     def timing(self) -> Timing:
@@ -92,16 +95,23 @@ class Container:
         profile declares one, else nothing."""
         return Orchestrator() if self.profile.orchestration is not None else NO_SUPPLY
 
-    @property
-    def ticket_desk(self) -> TicketDesk:
-        """Who works trouble tickets about products built from segments: the orchestrator once it implements
-        core.ports.TicketDesk; until then nobody takes a ticket and the profile's emulated lifecycle runs."""
-        return NO_TICKET_DESK
 
     @property
     def visits(self) -> VisitDesk:
         """How a repair books a technician (MEF 137 work orders); NO_VISITS folds the visit into the repair."""
         return NO_VISITS
+    def ticket_desk(self) -> TicketDesk:
+        """Who works trouble tickets about products built from segments: the orchestrator's ticket federation
+        when the profile declares an orchestration (it takes only tickets about composite products), else
+        nobody, and the profile's emulated lifecycle runs."""
+        return TicketFederation() if self.profile.orchestration is not None else NO_TICKET_DESK
+
+    @property
+    def customer_tickets(self) -> Any:
+        """How the orchestrator moves a customer's ticket at this Seller (start work, ask, resolve...)."""
+        if self.customer_desk is None:
+            self.customer_desk = SellerTicketMoves()
+        return self.customer_desk
 
     @property
     def suppliers(self) -> Any:

@@ -16,6 +16,7 @@ from counterpoint.core.incident.model import Impact, IncidentType, Notice, new_i
 from counterpoint.core.inventory.model import Product, ProductStatus
 from counterpoint.core.orchestration.enquiry import Purpose, SupplyEnquiry
 from counterpoint.core.orchestration.model import CompositeOrder, OutboundCommand
+from counterpoint.core.orchestration.ticket_model import FederatedTicket
 from counterpoint.core.ordering.model import Charge, ChargeState, OrderState, OrderTask, ProductOrder, TaskState
 from counterpoint.core.quote.model import Quote, QuoteState
 from counterpoint.core.service_order.model import ServiceOrder, ServiceOrderState
@@ -60,6 +61,8 @@ RESOURCES: dict[str, Callable[[], Any]] = {
                                       contact={}, at=AT),
     "enquiries": lambda: SupplyEnquiry(**_common(), purpose=Purpose.QUALIFY, resource_id="r-1", item_id="1",
                                        offering_id="off"),
+    "federated_tickets": lambda: FederatedTicket(**_common(), ticket_id=new_id(), product_id="p-1",
+                                                 composite_id="c-1"),
 }
 
 

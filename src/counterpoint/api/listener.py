@@ -18,6 +18,9 @@ from counterpoint.api.deps import Services
 from counterpoint.api.limits import read_body
 from counterpoint.core.orchestration.observations import record_observation
 from counterpoint.core.orchestration.supply import CallbackRejected, Source, SupplierError
+from counterpoint.core.orchestration.ticket_escalation import record_ticket_observation, work_order_needs_visit
+from counterpoint.core.orchestration.ticket_supply import TicketObservation
+from counterpoint.core.shared.ids import ExternalRef
 
 log = logging.getLogger("counterpoint.listener")
 router = APIRouter(include_in_schema=False)
@@ -41,6 +44,11 @@ async def supplier_callback(provider_id: str, token: str, path: str, request: Re
     except CallbackRejected as exc:
         log.warning("callback from %s rejected: %s", provider_id, exc.reason)
         return Response(status_code=400)
+    if isinstance(note.observation, TicketObservation) or note.ref.kind == "troubleTicket":
+        return await _ticket_callback(c, provider_id, note.ref, note.observation, note.event_id)
+    if note.ref.kind.lower() == "workorder":
+        await work_order_needs_visit(c.uow, c.clock, note.ref)
+        return Response(status_code=204)
     obs = note.observation
     if obs is None:
         if note.ref.kind != "productOrder":
@@ -52,4 +60,20 @@ async def supplier_callback(provider_id: str, token: str, path: str, request: Re
             return Response(status_code=204)
         obs = dataclasses.replace(obs, source=Source.CALLBACK, evidence=note.event_id)
     await record_observation(c.uow, c.clock, c.profile, obs)
+    return Response(status_code=204)
+
+
+async def _ticket_callback(c: Services, provider_id: str, ref: ExternalRef, carried: object, event_id: str
+                           ) -> Response:
+    """A supplier's ticket changed: the event's own state (partners that send it), else the ticket as we read it."""
+    if isinstance(carried, TicketObservation):
+        obs = carried
+    else:
+        try:
+            obs = await c.suppliers.adapter(provider_id).get_ticket(ref)
+        except SupplierError as exc:  # the poller reads it later
+            log.info("callback from %s: cannot read ticket %s now: %s", provider_id, ref.value, exc.reason)
+            return Response(status_code=204)
+        obs = dataclasses.replace(obs, source=Source.CALLBACK, evidence=event_id)
+    await record_ticket_observation(c.uow, c.clock, c.profile, obs)
     return Response(status_code=204)

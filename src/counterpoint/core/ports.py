@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # these modules use the ports themselves: their types are onl
     from counterpoint.core.orchestration.enquiry import Purpose, SupplyEnquiry
     from counterpoint.core.orchestration.model import CompositeOrder, OutboundCommand
     from counterpoint.core.orchestration.supply import Observation
+    from counterpoint.core.orchestration.ticket_model import FederatedTicket
+    from counterpoint.core.orchestration.ticket_supply import TicketObservation
     from counterpoint.core.ordering.services import OrderFilter, TaskFilter
     from counterpoint.core.sla.ports import SlaRecords
     from counterpoint.core.trouble_ticket.services import TicketFilter
@@ -137,6 +139,18 @@ class TechnicianSlots(Protocol):
     async def release(self, appointment_id: str) -> None: ...
 
 
+class FederatedTickets(Resources["FederatedTicket"], Protocol):
+    """Customers' tickets followed across providers, their supplier evidence and the suppliers' references."""
+
+    async def for_ticket(self, ticket_id: str) -> FederatedTicket | None: ...
+    async def open_suspects(self, *, exclude: str | None = None) -> dict[str, int]: ...
+    async def log_evidence(self, ticket_id: str, escalation_id: str, obs: TicketObservation, *, applied: bool,
+                           why: str) -> bool: ...
+    async def seen(self, escalation_id: str, evidence_id: str | None) -> bool: ...
+    async def remember_ref(self, ref: ExternalRef, ticket_id: str, escalation_id: str) -> None: ...
+    async def owner_of(self, ref: ExternalRef) -> tuple[str, str] | None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every store the core uses (storage/uow.py)."""
 
@@ -176,6 +190,8 @@ class UnitOfWork(Protocol):
     def appointments(self) -> Searchable[Appointment, AppointmentFilter]: ...
     @property
     def technician_slots(self) -> TechnicianSlots: ...
+    @property
+    def federated_tickets(self) -> FederatedTickets: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -15,6 +15,7 @@ from counterpoint.storage import (  # noqa: F401
     service_order,
     serviceability,
     sla,
+    ticket_federation,
     trouble_ticket,
     workforce,
 )

@@ -32,6 +32,7 @@ from counterpoint.storage.reconcile import SqlFindings, SqlReconcileRecords
 from counterpoint.storage.service_order import SqlNetwork, SqlServiceOrders
 from counterpoint.storage.serviceability import SqlPoqs
 from counterpoint.storage.sla import SqlSlaRecords
+from counterpoint.storage.ticket_federation import SqlFederatedTickets
 from counterpoint.storage.trouble_ticket import SqlTroubleTickets
 from counterpoint.storage.workforce import SqlAppointments, SqlTechnicianSlots, SqlWorkOrders
 
@@ -231,3 +232,5 @@ class SqlUnitOfWork:
     @property
     def reconcile_records(self) -> SqlReconcileRecords:  # the paged reads reconciliation's checks stream over
         return self._repo("reconcile_records", SqlReconcileRecords)
+    def federated_tickets(self) -> SqlFederatedTickets:  # customers' tickets followed across providers
+        return self._repo("federated_tickets", SqlFederatedTickets)

@@ -13,6 +13,7 @@ from counterpoint.core.orchestration.enquiry_asking import advance_enquiry
 from counterpoint.core.orchestration.model import OutboundCommand
 from counterpoint.core.orchestration.polling import tick_composite
 from counterpoint.core.orchestration.supply import SupplierError
+from counterpoint.core.orchestration.ticket_escalation import tick_ticket
 from counterpoint.workers.due import DueWorker, Step
 
 if TYPE_CHECKING:
@@ -33,6 +34,10 @@ class OrchestrationWorker(DueWorker):
                 c.uow, c.clock, c.profile, c.suppliers, cid, timing=c.timing, after_claim=after_claim)),
             ("composites", lambda oid: tick_composite(
                 c.uow, c.clock, c.profile, c.suppliers, c.activation_tester(), oid, timing=c.timing)),
+            # customers' tickets followed across providers: diagnosis, polls, validation, the customer told
+            ("federated_tickets", lambda tid: tick_ticket(
+                c.uow, c.clock, c.profile, c.suppliers, c.activation_tester(), c.customer_tickets, tid,
+                timing=c.timing)),
         ]
 
 

@@ -34,6 +34,8 @@ from counterpoint.core.orchestration.supply import (
     SupplierNotFound,
     SupplierRejected,
 )
+from counterpoint.core.orchestration.ticket_escalation import run_ticket_command
+from counterpoint.core.orchestration.ticket_model import TICKET_ACTIONS
 from counterpoint.core.ports import UnitOfWork
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.clock import Clock
@@ -52,18 +54,23 @@ async def run_command(uow_factory: UowFactory, clock: Clock, profile: SellerProf
     now = clock.now()
     async with uow_factory() as uow:
         cmd = await uow.commands.get_unscoped(command_id)
-        if cmd.state in (CommandState.SUCCEEDED, CommandState.REJECTED) or (cmd.due_at and cmd.due_at > now):
-            return 0
-        if cmd.state is CommandState.IN_FLIGHT:  # the process that sent it died, or it is very late
-            cmd.move_to(CommandState.UNKNOWN, at=now, note="found in flight past its grace time")
-        recovering = cmd.state is CommandState.UNKNOWN
-        if not recovering:
-            cmd.attempts += 1
-            cmd.sent_at = now
-            cmd.move_to(CommandState.IN_FLIGHT, at=now, note=f"attempt {cmd.attempts}")
-        cmd.due_at = now + timedelta(seconds=timing.in_flight_grace_s)
-        await uow.commands.save(cmd)
-        await uow.commit()
+        tickets = cmd.action in TICKET_ACTIONS
+        if not tickets:
+            if cmd.state in (CommandState.SUCCEEDED, CommandState.REJECTED) or (cmd.due_at and cmd.due_at > now):
+                return 0
+            if cmd.state is CommandState.IN_FLIGHT:  # the process that sent it died, or it is very late
+                cmd.move_to(CommandState.UNKNOWN, at=now, note="found in flight past its grace time")
+            recovering = cmd.state is CommandState.UNKNOWN
+            if not recovering:
+                cmd.attempts += 1
+                cmd.sent_at = now
+                cmd.move_to(CommandState.IN_FLIGHT, at=now, note=f"attempt {cmd.attempts}")
+            cmd.due_at = now + timedelta(seconds=timing.in_flight_grace_s)
+            await uow.commands.save(cmd)
+            await uow.commit()
+    if tickets:  # a command about a supplier's trouble ticket: the same rules, its own settlement
+        return await run_ticket_command(uow_factory, clock, profile, suppliers, command_id, timing=timing,
+                                        after_claim=after_claim)
     if after_claim is not None and not recovering:
         after_claim(cmd)
     adapter = suppliers.adapter(cmd.provider_id)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from counterpoint.core.orchestration.model import CompositeOrder
 from counterpoint.core.orchestration.supply import SupplierAdapter
 from counterpoint.core.ports import UnitOfWork
+from counterpoint.core.seller.model import SellerProfile
 
 
 class Suppliers(Protocol):
@@ -22,6 +24,33 @@ class ActivationTester(Protocol):
     """Runs the end-to-end activation test of a service built from delivered segments."""
 
     async def test(self, composite: CompositeOrder) -> dict[str, Any]: ...
+
+
+class CustomerTicket(Protocol):
+    """What the federation reads of a customer's ticket at our Seller (core/trouble_ticket's aggregate)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def buyer_id(self) -> str: ...
+    @property
+    def seller_id(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def correlation_id(self) -> str | None: ...
+    @property
+    def doc(self) -> dict[str, Any]: ...
+
+
+class CustomerTickets(Protocol):
+    """The Seller's ticket capability as the federation uses it: one move of a customer's ticket (start work, ask
+    for information, resolve, a note...; ticket_model.CustomerMove kinds) in its own unit of work `uow` (not yet
+    entered), after the federation's own transaction committed. A move the ticket's state no longer allows
+    raises a CoreError (it is then recorded and dropped)."""
+
+    async def apply(self, uow: UnitOfWork, profile: SellerProfile, *, buyer_id: str, ticket_id: str,
+                    move: dict[str, Any], now: datetime) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,6 +97,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_composite_order_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_composite_order_state'), ['state'], unique=False)
 
+    op.create_table('federated_ticket',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.String(length=128), nullable=False),
+    sa.Column('seller_id', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=48), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=True),
+    sa.Column('doc', JSONDoc, nullable=False),
+    sa.Column('ticket_id', sa.String(length=64), nullable=False),
+    sa.Column('product_id', sa.String(length=64), nullable=False),
+    sa.Column('composite_id', sa.String(length=64), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_federated_ticket')),
+    sa.UniqueConstraint('ticket_id', name=op.f('uq_federated_ticket_ticket_id'))
+    )
+    with op.batch_alter_table('federated_ticket', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_federated_ticket_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_federated_ticket_composite_id'), ['composite_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_federated_ticket_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_federated_ticket_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_federated_ticket_product_id'), ['product_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_federated_ticket_state'), ['state'], unique=False)
+
     op.create_table('hub_listener',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('api', sa.String(length=32), nullable=False),
@@ -848,6 +874,15 @@ def downgrade() -> None:
         batch_op.drop_index('ix_hub_listener_match')
 
     op.drop_table('hub_listener')
+    with op.batch_alter_table('federated_ticket', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_federated_ticket_state'))
+        batch_op.drop_index(batch_op.f('ix_federated_ticket_product_id'))
+        batch_op.drop_index(batch_op.f('ix_federated_ticket_due_at'))
+        batch_op.drop_index(batch_op.f('ix_federated_ticket_created_at'))
+        batch_op.drop_index(batch_op.f('ix_federated_ticket_composite_id'))
+        batch_op.drop_index(batch_op.f('ix_federated_ticket_buyer_id'))
+
+    op.drop_table('federated_ticket')
     with op.batch_alter_table('composite_order', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_composite_order_state'))
         batch_op.drop_index(batch_op.f('ix_composite_order_order_id'))
