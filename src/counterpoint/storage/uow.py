@@ -232,5 +232,7 @@ class SqlUnitOfWork:
     @property
     def reconcile_records(self) -> SqlReconcileRecords:  # the paged reads reconciliation's checks stream over
         return self._repo("reconcile_records", SqlReconcileRecords)
+
+    @property
     def federated_tickets(self) -> SqlFederatedTickets:  # customers' tickets followed across providers
         return self._repo("federated_tickets", SqlFederatedTickets)
