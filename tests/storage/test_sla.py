@@ -66,6 +66,10 @@ async def test_evidence_on_an_unknown_outage_is_refused(container: Container, cl
         with pytest.raises(Invalid):
             await sla.record_maintenance(uow, clock, provider="merlion-access", notice_ref="N-1", start=T0,
                                          end=T0, segments=["seg-c"])
+        with pytest.raises(Invalid):  # a naive time: whose zone?
+            await sla.record_outage_start(uow, clock, service_id="svc-1", key="k", at=T0.replace(tzinfo=None))
+        with pytest.raises(Invalid):  # longer than the column: refused, not a database error
+            await sla.record_outage_start(uow, clock, service_id="svc-1", key="k", at=T0, reference="r" * 300)
 
 
 async def test_a_rescheduled_notice_replaces_its_window(container: Container, clock: ManualClock) -> None:

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+from counterpoint.core.orchestration.model import CompositeOrder
+from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import Invalid, NotFound
 from counterpoint.core.shared.ids import new_id
@@ -34,6 +37,7 @@ from counterpoint.core.sla.model import (
     Month,
     Outage,
     Responsible,
+    SegmentTerms,
     ServiceTerms,
 )
 
@@ -43,6 +47,17 @@ if TYPE_CHECKING:
 # outages looked at around a month: evidence may be corrected by up to a day of skew, and an outage recorded
 # as starting just before the month may belong to it once corrected
 MARGIN = timedelta(days=1)
+
+
+# the longest identifiers the records keep (storage/sla.py's columns)
+LIMITS = {"service_id": 128, "key": 200, "segment_id": 128, "source": 128, "stamped_by": 128, "reference": 256,
+          "provider": 128, "notice_ref": 256}
+
+
+def _fits(**values: str | None) -> None:
+    for name, value in values.items():
+        if value is not None and (len(value) > LIMITS[name] or "\x00" in value):
+            raise Invalid(f"{name} is longer than {LIMITS[name]} characters or holds a NUL character")
 
 
 def _aware(name: str, at: datetime) -> datetime:
@@ -88,6 +103,8 @@ async def record_outage_start(uow: UnitOfWork, clock: Clock, *, service_id: str,
     a `responsible` domain given is recorded as DOMAIN evidence of the same reference."""
     if not key or not service_id:
         raise Invalid("an outage needs a service id and a natural key")
+    _fits(service_id=service_id, key=key, segment_id=segment_id, source=source, stamped_by=stamped_by,
+          reference=reference)
     now = clock.now()
     reference = reference or key
     outage = await uow.sla.outage_by_key(service_id, key)
@@ -140,6 +157,7 @@ async def add_evidence(uow: UnitOfWork, clock: Clock, *, service_id: str, key: s
     """One more item of evidence on a recorded outage (NotFound if (service, key) has none)."""
     if fact is Fact.DOMAIN and responsible is None:
         raise Invalid("DOMAIN evidence names the responsible domain")
+    _fits(source=source, stamped_by=stamped_by, reference=reference)
     outage = await uow.sla.outage_by_key(service_id, key)
     if outage is None:
         raise NotFound(f"no outage {key} of service {service_id}")
@@ -158,6 +176,7 @@ async def record_maintenance(uow: UnitOfWork, clock: Clock, *, provider: str, no
         raise Invalid("a maintenance window ends after it starts")
     if not services and not segments:
         raise Invalid("a maintenance window names the services or segments it affects")
+    _fits(provider=provider, notice_ref=notice_ref)
     known = await uow.sla.maintenance_by_ref(provider, notice_ref)
     window = MaintenanceWindow(id=known.id if known else new_id(), provider=provider, notice_ref=notice_ref,
                                start=start, end=end, services=tuple(sorted(set(services))),
@@ -171,6 +190,36 @@ async def record_maintenance(uow: UnitOfWork, clock: Clock, *, provider: str, no
 async def register_service(uow: UnitOfWork, terms: ServiceTerms) -> None:
     """What a customer service is (offering, monthly charge, segments and their suppliers), for the report."""
     await uow.sla.put_service(terms)
+
+
+def terms_from_composite(composite: CompositeOrder, profile: SellerProfile, *, mrc: Decimal | None = None,
+                         currency: str | None = None) -> ServiceTerms:
+    """A delivered composite as the SLA sees it: the customer's product (the service id), our offering, what the
+    customer pays a month (given, else the price book's tier for its bandwidth) and its segments, each with its
+    supplier (None for ours) and what it costs us a month (its cost basis). Needs the composite's product id."""
+    if composite.product_id is None:
+        raise Invalid(f"composite {composite.id} has no product yet: its service is not delivered")
+    tier = profile.price(composite.offering_id, composite.bandwidth_mbps or 0) if composite.offering_id else None
+    segments = tuple(SegmentTerms(id=s.id, supplier=None if s.own else s.provider_id, mrc=_decimal(s.cost.get("mrc")))
+                     for s in composite.segments)
+    return ServiceTerms(service_id=composite.product_id, customer_id=composite.buyer_id,
+                        offering_id=composite.offering_id, mrc=mrc if mrc is not None else tier.mrc if tier else None,
+                        currency=currency or (tier.currency if tier else "USD"), segments=segments)
+
+
+def _decimal(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value is not None and value != "" else None
+    except InvalidOperation:
+        return None
+
+
+async def register_composite(uow: UnitOfWork, profile: SellerProfile, composite: CompositeOrder, *,
+                             mrc: Decimal | None = None) -> ServiceTerms:
+    """`register_service` for a delivered composite (see `terms_from_composite`)."""
+    terms = terms_from_composite(composite, profile, mrc=mrc)
+    await uow.sla.put_service(terms)
+    return terms
 
 
 async def report(uow: UnitOfWork, clock: Clock, commitments: Commitments, month: Month, *,
