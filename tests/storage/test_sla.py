@@ -30,7 +30,8 @@ from counterpoint.core.sla.model import (
 
 NOV = Month(2026, 11)
 T0 = datetime(2026, 11, 10, 8, 0, tzinfo=UTC)
-C = Responsible(Domain.SUPPLIER, "merlion-access")
+C_ID = "merlion-access"
+C = Responsible(Domain.SUPPLIER, C_ID)
 COMMITMENTS = Commitments(
     customer=(CustomerSla(None, Decimal("99.9"), (Tier(Decimal("99.9"), Decimal(10)),)),),
     suppliers=(SupplierOla("merlion-access", Decimal(4), Decimal("99.9"), (Tier(Decimal("99.9"), Decimal(10)),),
@@ -141,3 +142,49 @@ async def test_registering_a_service_again_replaces_its_terms(container: Contain
         assert await uow.sla.services() == [ServiceTerms(
             "svc-1", "enterprise", "evpl", Decimal("1200.50"), "EUR",
             (SegmentTerms("seg-c", "merlion-access", Decimal(500)),))]
+
+
+async def test_the_order_of_recording_does_not_change_the_figures(container: Container, clock: ManualClock) -> None:
+    """One story told in two orders, to two services: the customer's ticket at 10:00, C's ticket (the same event
+    on C's clock, 3 min ahead), C's claim of repair at 13:50 on its clock (really 13:47) arriving at 18:00, our
+    failed test at 11:00 and passing test at 14:30. Both: 270 min unavailable (10:00-14:30), C's repair 227 min."""
+    clock.set(nov_at := datetime(2026, 11, 10, 18, 0, tzinfo=UTC))
+    ten = nov_at.replace(hour=10)
+
+    def steps(service: str) -> list[tuple[str, dict[str, object]]]:
+        k = {"service_id": service, "key": "ticket:TT-7"}
+        return [
+            ("start", {**k, "at": ten, "reference": "TT-7", "segment_id": "seg-c", "responsible": C}),
+            ("evidence", {**k, "fact": Fact.START, "at": ten + timedelta(minutes=3), "source": "merlion-access",
+                          "reference": "TT-7", "kind": EvidenceKind.SUPPLIER_NOTICE}),
+            ("evidence", {**k, "fact": Fact.DOWN, "at": ten + timedelta(hours=1), "reference": "e2e-1",
+                          "kind": EvidenceKind.TEST}),
+            ("end", {**k, "at": ten + timedelta(hours=3, minutes=50), "source": "merlion-access",
+                     "reference": "C-7-resolved", "kind": EvidenceKind.SUPPLIER_NOTICE}),
+            ("end", {**k, "at": ten + timedelta(hours=4, minutes=30), "reference": "e2e-2"}),
+        ]
+
+    async def tell(order: list[tuple[str, dict[str, object]]]) -> None:
+        for what, kwargs in order:
+            async with container.uow() as uow:
+                if what == "start":
+                    await sla.record_outage_start(uow, clock, **kwargs)  # type: ignore[arg-type]
+                elif what == "end":
+                    await sla.record_outage_end(uow, clock, **kwargs)  # type: ignore[arg-type]
+                else:
+                    await sla.add_evidence(uow, clock, **kwargs)  # type: ignore[arg-type]
+                await uow.commit()
+
+    first = steps("svc-1")
+    await tell(first)
+    second = steps("svc-2")
+    await tell([second[0], second[4], second[3], second[2], second[1], second[3]])  # reordered, one twice
+    async with container.uow() as uow:
+        report = await sla.report(uow, clock, COMMITMENTS, NOV)
+    one, two = report.services
+    assert (one.unavailable_seconds, one.by_domain) == (two.unavailable_seconds, two.by_domain) == (
+        270 * 60, {f"supplier:{C_ID}": 270 * 60})
+    assert report.offsets[C_ID].offset == timedelta(minutes=3) and len(report.offsets[C_ID].pairs) == 2
+    (sup,) = report.suppliers
+    assert [(r.service_id, r.repair_seconds // 60, r.status) for r in sup.repairs] == [
+        ("svc-1", 227, "met"), ("svc-2", 227, "met")]

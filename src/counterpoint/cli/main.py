@@ -137,7 +137,8 @@ def check_profile(path: Path) -> None:
     console.print(f"[green]ok[/green] {profile.seller_id}: {len(profile.buyers)} buyers, "
                   f"{len(profile.addresses)} addresses, {len(profile.sites)} sites, "
                   f"{len(profile.offerings)} offerings, {len(profile.scenarios)} scenario rules, "
-                  f"{len(profile.inventory)} existing products")
+                  f"{len(profile.inventory)} existing products, {len(profile.commitments.customer)} customer SLAs, "
+                  f"{len(profile.commitments.suppliers)} supplier OLAs")
 
 
 def _with_uow(database_url: str | None, work):  # type: ignore[no-untyped-def]

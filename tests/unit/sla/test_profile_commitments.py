@@ -6,7 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from counterpoint.cli.main import app
 from counterpoint.core.sla.model import Tier
 from counterpoint.profiles.loader import ProfileError, load_profile
 from counterpoint.settings import DEMO_PROFILE
@@ -55,3 +57,8 @@ def test_a_wrong_commitment_is_named_at_its_line(tmp_path: Path, old: str, new: 
         load_profile(bad, URLS)
     assert f"{bad}:{_line(bad, needle)}:" in str(caught.value)
     assert message in str(caught.value)
+
+
+def test_check_profile_counts_the_commitments() -> None:
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["check-profile", str(CHAIN / "b_lion_city.yaml")])
+    assert result.exit_code == 0 and "1 customer SLAs, 1 supplier OLAs" in result.output

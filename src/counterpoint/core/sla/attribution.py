@@ -373,7 +373,7 @@ def service_month(month: Month, as_of: datetime, service_id: str, outages: Seque
 
 
 def _cause_order(o: ResolvedOutage) -> tuple[Any, ...]:
-    return (o.start, o.outage.key, o.outage.id)
+    return (o.start, o.outage.key, o.outage.service_id, o.outage.id)
 
 
 def _same(a: Slice, b: Slice) -> bool:
