@@ -127,7 +127,7 @@ async def test_booking_confirms_the_appointment_plans_the_work_order_and_takes_t
     assert appt["workOrder"]["id"] == first.id and appt["relatedPlace"]["id"] == "addr-sg-raffles"
     assert [c["role"] for c in appt["relatedContactInformation"]] == [  # R18
         "buyerAppointmentContact", "appointmentPlaceContact", "sellerAppointmentContact"]
-    assert appt["note"][0]["text"] == "ring twice"
+    assert (appt["note"][0]["text"], appt["note"][0]["author"]) == ("ring twice", "buyer-a")  # the caller's note
     assert appt["href"].endswith(f"/mefApi/{channel}/appointment/v2/appointment/{appt['id']}")
     wo = await get_wo(client, channel, first.id)  # R22-R24
     assert wo["state"] == "planned" and wo["appointmentRequired"] is False
@@ -312,7 +312,7 @@ async def test_patch_appends_notes_replaces_the_buyers_contacts_and_refuses_the_
     attachment = {"name": "plan", "author": "Kate", "source": "buyer", "url": "https://buyer.example/plan.pdf"}
     body = await call(client, "PATCH", channel, "appointment", ONE, path, status=200,
                       json={"attachment": [attachment]})  # a first attachment is an append too
-    assert body["attachment"] == [attachment]
+    assert [(a["name"], a["source"]) for a in body["attachment"]] == [("plan", "buyer")]
     for patch, expected in refusals:
         answer = await call(client, "PATCH", channel, "appointment", ONE, path, status=422, json=patch)
         assert problem(answer) == expected, patch
@@ -408,9 +408,15 @@ async def test_a_visit_that_goes_well_completes_the_appointment_and_the_work_ord
     ("addr-jkt-sudirman", "cancelled", "open", False),  # the Seller called it off beforehand (R27)
 ])
 async def test_the_profiles_visit_scenarios(client: httpx.AsyncClient, container: Container, clock: ManualClock,
-                                            address: str, appointment: str, work_order: str,
-                                            follow_up: bool) -> None:
+                                            relay: OutboxRelay, recorder: ListenerRecorder, address: str,
+                                            appointment: str, work_order: str, follow_up: bool) -> None:
+    await listen(client)
     wo_id, appt_id = await run_visit(client, container, clock, address)
+    await relay.drain()
+    told = [t for t, rid in events(recorder) if rid == appt_id]
+    # R28 for each move; R29 when the Seller wrote a note on it (why the visit did not happen)
+    assert told.count("appointmentStatusChangeEvent") == (1 if appointment == "cancelled" else 2)
+    assert ("appointmentAttributeValueChangeEvent" in told) is (appointment in ("missed", "failed", "cancelled"))
     appt = await get_appt(client, "sonata", appt_id)
     wo = await get_wo(client, "sonata", wo_id)
     assert (appt["status"], wo["state"]) == (appointment, work_order)

@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from counterpoint.core.orchestration import plan as o
 from counterpoint.core.orchestration import registry as r
@@ -162,6 +171,10 @@ def _time_of_day(value: str) -> str:
 TimeOfDay = Annotated[str, AfterValidator(_time_of_day)]
 
 
+def _minutes_of(text: str) -> int:
+    return int(text[:2]) * 60 + int(text[3:])
+
+
 class WorkforceIn(_Strict):
     """Field technicians (MEF 137): their days and hours (UTC), the slots a visit is booked in, and timings."""
 
@@ -178,16 +191,24 @@ class WorkforceIn(_Strict):
     searchHorizonDays: int = Field(default=62, ge=1, le=366)
     maxOfferedSlots: int = Field(default=100, ge=1, le=1000)
 
-    @model_validator(mode="after")
-    def _fits(self) -> WorkforceIn:
-        start, end = (int(t[:2]) * 60 + int(t[3:]) for t in (self.dayStart, self.dayEnd))
-        if end - start < self.slotMinutes:
-            raise ValueError(f"no {self.slotMinutes}-minute slot fits between dayStart {self.dayStart} and "
-                             f"dayEnd {self.dayEnd}")
-        if self.visitMinutes > self.slotMinutes:
-            raise ValueError(f"visitMinutes ({self.visitMinutes}) must fit in a slot ({self.slotMinutes} minutes): "
-                             "a technician's visit ends within the slot booked for it")
-        return self
+    # checked on the field itself, so a mistake is reported at that field's line (the fields it depends on come
+    # earlier in the class, so they are validated already)
+    @field_validator("slotMinutes")
+    @classmethod
+    def _slot_fits_the_day(cls, value: int, info: ValidationInfo) -> int:
+        start, end = info.data.get("dayStart"), info.data.get("dayEnd")
+        if start and end and _minutes_of(end) - _minutes_of(start) < value:
+            raise ValueError(f"no {value}-minute slot fits between dayStart {start} and dayEnd {end}")
+        return value
+
+    @field_validator("visitMinutes")
+    @classmethod
+    def _visit_fits_a_slot(cls, value: int, info: ValidationInfo) -> int:
+        slot = info.data.get("slotMinutes")
+        if slot is not None and value > slot:
+            raise ValueError(f"visitMinutes ({value}) must fit in a slot ({slot} minutes): a technician's visit "
+                             "ends within the slot booked for it")
+        return value
 
     def to_core(self) -> m.Workforce:
         def at(text: str) -> time:

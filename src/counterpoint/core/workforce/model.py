@@ -194,8 +194,10 @@ class Appointment(Aggregate):
         self.record("appointmentAttributeValueChangeEvent", APPOINTMENT_API, at)
 
     def add_note(self, text: str, *, at: datetime, note_id: str, author: str) -> None:
+        """A note of the Seller's: the Buyer is told with appointmentAttributeValueChangeEvent (R29)."""
         self.doc.setdefault("note", []).append(
             {"id": note_id, "author": author, "date": iso(at), "source": "seller", "text": text[:2000]})
+        self.attributes_changed(at=at)
 
     def summary(self) -> dict[str, Any]:
         """Appointment_Find (R30)."""

@@ -15,6 +15,7 @@ from counterpoint.core.seller.model import SellerProfile, VisitOutcome
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import Invalid, NotFound, Problem, StaleVersion
 from counterpoint.core.shared.ids import new_id
+from counterpoint.core.shared.notes import own_notes
 from counterpoint.core.shared.times import iso, parse_aware
 from counterpoint.core.workforce import slots
 from counterpoint.core.workforce.model import (
@@ -281,9 +282,10 @@ async def create_appointment(uow: UnitOfWork, clock: Clock, profile: SellerProfi
                 *request["relatedContactInformation"],
                 profile.desk_contact(SELLER_ROLE, "field service", "appointments")],
         }
-        for key in ("note", "attachment"):
-            if request.get(key):
-                doc[key] = request[key]
+        if request.get("note"):
+            doc["note"] = own_notes(request["note"], buyer_id=buyer_id, at=now)
+        if request.get("attachment"):
+            doc["attachment"] = _buyer_attachments(request["attachment"], at=now)
         appt = Appointment(id=appt_id, buyer_id=buyer_id, seller_id=profile.seller_id, channel=channel,
                            created_at=now, updated_at=now, status=A.CONFIRMED, doc=doc, work_order_id=wo.id,
                            start=start, end=end, technician=technician, outcome=_outcome(profile, wo))
@@ -309,11 +311,25 @@ async def _save_work_order(uow: UnitOfWork, wo: WorkOrder) -> None:
                        "/workOrder/id") from None
 
 
-def _append_only(current: list[dict[str, Any]], given: list[dict[str, Any]], name: str) -> None:
-    """R43, R44: new notes and attachments are appended; the ones there stay as they are."""
-    if given[:len(current)] != current:
+# what identifies a note or an attachment already there, when the Buyer sends the list back with new ones
+_SAME = {"note": ("id", "text"), "attachment": ("attachmentId", "name", "url", "content")}
+
+
+def _appended(current: list[dict[str, Any]], given: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    """R43, R44: notes and attachments are only appended; the ones there stay as they are (the stored versions
+    are kept). Returns the new ones."""
+    keys = _SAME[name]
+    if len(given) < len(current) or any(
+            tuple(g.get(k) for k in keys) != tuple(c.get(k) for k in keys) for g, c in zip(given, current,
+                                                                                             strict=False)):
         raise _invalid("invalidValue", f"{name} items can only be appended: send the existing ones unchanged, "
                        "new ones after them", f"/{name}")
+    return given[len(current):]
+
+
+def _buyer_attachments(items: list[dict[str, Any]], *, at: datetime) -> list[dict[str, Any]]:
+    """Attachments a Buyer sends are the Buyer's, dated when received unless they say when they were made."""
+    return [{**a, "source": "buyer", "creationDate": a.get("creationDate") or iso(at)} for a in items]
 
 
 def _patched_contacts(current: list[dict[str, Any]], given: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -344,10 +360,16 @@ async def patch_appointment(uow: UnitOfWork, clock: Clock, profile: SellerProfil
                            "can be changed", "/status")
         wo = await uow.work_orders.get_unscoped(appt.work_order_id)
         before = dict(appt.doc)
-        for key in ("note", "attachment"):
-            if patch.get(key) is not None:
-                _append_only(appt.doc.get(key) or [], patch[key], key)
-                appt.doc[key] = patch[key]
+        if patch.get("note") is not None:
+            current = appt.doc.get("note") or []
+            added = own_notes(_appended(current, patch["note"], "note"), buyer_id=buyer_id, at=now, known=current)
+            if added:
+                appt.doc["note"] = [*current, *added]
+        if patch.get("attachment") is not None:
+            current = appt.doc.get("attachment") or []
+            added = _buyer_attachments(_appended(current, patch["attachment"], "attachment"), at=now)
+            if added:
+                appt.doc["attachment"] = [*current, *added]
         if patch.get("relatedContactInformation") is not None:
             appt.doc["relatedContactInformation"] = _patched_contacts(appt.doc["relatedContactInformation"],
                                                                       patch["relatedContactInformation"])
