@@ -27,6 +27,7 @@ from counterpoint.core.orchestration.supply import (
     SegmentState,
     Source,
     SupplierNotFound,
+    SupplierNotice,
     SupplierRejected,
     SupplierUnavailable,
 )
@@ -113,6 +114,7 @@ class FakeSupplier:
     work_order_visits: dict[str, bool] = field(default_factory=dict)  # work order id -> appointment required
     slots: list[Slot] = field(default_factory=list)  # what search_time_slots offers
     appointments: dict[str, AppointmentAnswer] = field(default_factory=dict)  # by work order id
+    notices: dict[str, SupplierNotice] = field(default_factory=dict)  # its incidents, by its id
 
     def _obs(self, order: FakeOrder, source: Source) -> Observation:
         return Observation(state=order.state, raw_state=order.state.value,
@@ -164,6 +166,16 @@ class FakeSupplier:
 
     async def get_cancellation(self, ref: ExternalRef) -> CancellationAnswer:
         raise NotImplementedError
+
+    async def get_incident(self, ref: ExternalRef) -> SupplierNotice:
+        self.calls.append(f"get_incident {ref.value}")
+        if ref.value not in self.notices:
+            raise SupplierNotFound(self.provider_id, f"no incident {ref.value}")
+        return self.notices[ref.value]
+
+    async def list_incidents(self) -> list[SupplierNotice]:
+        self.calls.append("list_incidents")
+        return list(self.notices.values())
 
     async def subscribe(self, callback_base_url: str) -> list[str]:
         self.calls.append(f"subscribe {callback_base_url}")

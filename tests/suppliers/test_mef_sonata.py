@@ -332,7 +332,7 @@ async def test_subscribe_and_parse_the_sellers_own_notifications(
         adapter: SonataAdapter, seller: httpx.AsyncClient, container: Container, clock: ManualClock,
         relay: OutboxRelay, recorder: ListenerRecorder) -> None:
     ids = await adapter.subscribe(CALLBACK)
-    assert len(ids) == 3 and len(set(ids)) == 3
+    assert len(ids) == 4 and len(set(ids)) == 4  # orders, quotes, POQs, trouble tickets and incidents
     r = await seller.get(f"{ORDER_BASE}/hub/{ids[0]}", headers=BUYER_A)
     hub = assert_mef_response(r, "productOrder", "/hub/{id}", "get")
     assert hub["callback"] == CALLBACK

@@ -16,8 +16,15 @@ from fastapi import APIRouter, Request, Response
 
 from counterpoint.api.deps import Services
 from counterpoint.api.limits import read_body
+from counterpoint.core.orchestration.notices import relay_notice
 from counterpoint.core.orchestration.observations import record_observation
-from counterpoint.core.orchestration.supply import CallbackRejected, Source, SupplierError
+from counterpoint.core.orchestration.supply import (
+    CallbackNote,
+    CallbackRejected,
+    Source,
+    SupplierAdapter,
+    SupplierError,
+)
 from counterpoint.core.orchestration.ticket_escalation import record_ticket_observation, work_order_needs_visit
 from counterpoint.core.orchestration.ticket_supply import TicketObservation
 from counterpoint.core.shared.ids import ExternalRef
@@ -44,6 +51,8 @@ async def supplier_callback(provider_id: str, token: str, path: str, request: Re
     except CallbackRejected as exc:
         log.warning("callback from %s rejected: %s", provider_id, exc.reason)
         return Response(status_code=400)
+    if note.ref.kind == "incident":
+        return await _supplier_incident(adapter, note, c)
     if isinstance(note.observation, TicketObservation) or note.ref.kind == "troubleTicket":
         return await _ticket_callback(c, provider_id, note.ref, note.observation, note.event_id)
     if note.ref.kind.lower() == "workorder":
@@ -76,4 +85,19 @@ async def _ticket_callback(c: Services, provider_id: str, ref: ExternalRef, carr
             return Response(status_code=204)
         obs = dataclasses.replace(obs, source=Source.CALLBACK, evidence=event_id)
     await record_ticket_observation(c.uow, c.clock, c.profile, obs)
+    return Response(status_code=204)
+
+
+async def _supplier_incident(adapter: SupplierAdapter, note: CallbackNote, c: Services) -> Response:
+    """A supplier's maintenance or impairment notice: read it (or take it from the event when the partner sends
+    it whole), then raise, update or close our own incidents for the customers it touches."""
+    notice = note.notice
+    if notice is None:
+        try:
+            notice = await adapter.get_incident(note.ref)
+        except SupplierError as exc:  # the incident poll catches up later; the supplier need not retry
+            log.info("callback from %s: cannot read incident %s now: %s", note.provider, note.ref.value, exc.reason)
+            return Response(status_code=204)
+    notice = dataclasses.replace(notice, evidence=note.event_id)
+    await relay_notice(c.uow, c.clock, c.profile, notice)
     return Response(status_code=204)

@@ -59,7 +59,11 @@ async def observe(uow: UnitOfWork, profile: SellerProfile, composite: CompositeO
         await uow.composites.log_evidence(composite.id, segment.id, obs, applied=verdict.applied, why=verdict.why)
     if not verdict.applied:
         return False
+    known_product = segment.product_ref
     changes = evidence.apply(segment, obs)
+    if segment.product_ref is not None and segment.product_ref != known_product:
+        # the supplier's product, so that its later notices (incidents) that name only it find this segment
+        await uow.composites.remember_ref(segment.product_ref, composite.id, segment.id)
     if changes:
         composite.note(now, "evidence", segment=segment.name, provider=segment.provider_id,
                        source=obs.source.value, change="; ".join(changes), raw=obs.raw_state)

@@ -219,6 +219,47 @@ class CallbackNote:
     event_type: str
     event_time: datetime | None
     observation: Observation | TicketObservation | None = None  # when the event carries the state (non-MEF)
+    notice: SupplierNotice | None = None  # when the event itself carries a whole notice (non-MEF partners)
+
+
+class NoticeKind(StrEnum):
+    """What a supplier announces about the products it sells us."""
+
+    MAINTENANCE = "maintenance"  # planned work in a window
+    IMPAIRMENT = "impairment"  # a fault or degradation (MEF incidentType repair or installation)
+
+
+class NoticeState(StrEnum):
+    ANNOUNCED = "announced"  # not begun yet
+    ONGOING = "ongoing"
+    ENDED = "ended"  # over (closed by the supplier)
+    UNRECOGNISED = "unrecognised"  # a word our mapping does not know: kept, decided on as "announced"
+
+
+class NoticeImpact(StrEnum):
+    OUTAGE = "outage"
+    DEGRADED = "degraded"
+    INTERMITTENT = "intermittent"
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierNotice:
+    """A supplier's notice of maintenance or an impairment on products it delivers to us, in our words: evidence
+    about those products (seen at `observed_at` on our clock), never our own incident."""
+
+    ref: ExternalRef  # the supplier's id of its notice (kind "incident")
+    kind: NoticeKind
+    state: NoticeState
+    raw_state: str  # the supplier's own words, for the audit trail
+    impact: NoticeImpact
+    products: tuple[ExternalRef, ...]  # the supplier's products it concerns (kind "product")
+    observed_at: datetime
+    description: str = ""
+    starts_at: datetime | None = None  # as the supplier states them (its clock)
+    expected_end: datetime | None = None
+    ended_at: datetime | None = None
+    evidence: str | None = None  # event id or href that carried it
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 # ---- errors: how a call to a supplier can end other than with an answer ---------------------------------
@@ -284,6 +325,10 @@ class SupplierAdapter(Protocol):
     async def find_order(self, our_ref: str) -> Observation | None: ...
     async def cancel_order(self, ref: ExternalRef, *, our_ref: str, reason: str) -> CancellationAnswer: ...
     async def get_cancellation(self, ref: ExternalRef) -> CancellationAnswer: ...
+    async def get_incident(self, ref: ExternalRef) -> SupplierNotice: ...
+    async def list_incidents(self) -> list[SupplierNotice]:
+        """The supplier's notices on our products that are not over (to catch up on missed notifications)."""
+        ...
     async def subscribe(self, callback_base_url: str) -> list[str]: ...
     # trouble tickets (MEF 124) and the visits their repairs need (MEF 137): see ticket_supply.py
     async def open_ticket(self, req: TicketRequest) -> TicketObservation: ...

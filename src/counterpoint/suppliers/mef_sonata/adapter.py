@@ -31,6 +31,7 @@ from counterpoint.core.orchestration.supply import (
     SegmentRequest,
     Source,
     SupplierError,
+    SupplierNotice,
     SupplierRejected,
     SupplierUnavailable,
 )
@@ -38,7 +39,7 @@ from counterpoint.core.shared.apis import EVENT_RESOURCES
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.ids import ExternalRef
 from counterpoint.core.shared.times import iso, parse_aware
-from counterpoint.suppliers.mef_sonata import mapping
+from counterpoint.suppliers.mef_sonata import incidents, mapping
 from counterpoint.suppliers.mef_sonata.client import SonataClient
 from counterpoint.suppliers.transport import Audit, SupplierHttp
 
@@ -50,7 +51,7 @@ EVENTS: dict[str, tuple[str, str]] = {
     for event, (api, path) in EVENT_RESOURCES.items()}
 # The MEF 123 guide spells one event differently from its notification envelope; accept both on receipt.
 _EVENT_ALIASES = {"productOrderItemExpectedCompletionDateSetEvent": "productOrderItemExpectedCompletionDateSet"}
-SUBSCRIBED_APIS = ("productOrder", "quote", "poq")
+SUBSCRIBED_APIS = ("productOrder", "quote", "poq", "troubleTicket")
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +200,23 @@ class SonataAdapter:
     async def get_cancellation(self, ref: ExternalRef) -> CancellationAnswer:
         doc = await self.api.get_cancellation(self._own(ref, "cancelProductOrder"))
         return self._read(mapping.cancellation_answer, doc)
+
+    # ---- incidents (MEF 124): the supplier's maintenance and impairment notices --------------------------
+    async def get_incident(self, ref: ExternalRef) -> SupplierNotice:
+        doc = await self.api.get_incident(self._own(ref, "incident"))
+        return self._read(incidents.notice, doc)
+
+    async def list_incidents(self, *, page_size: int = 100, max_pages: int = 20) -> list[SupplierNotice]:
+        """Every notice not closed yet, page by page (each read again in full: a list item is a summary)."""
+        out: list[SupplierNotice] = []
+        for status in ("created", "inProgress"):
+            for page in range(max_pages):
+                found = await self.api.list_incidents({"status": status, "offset": page * page_size,
+                                                       "limit": page_size})
+                out += [self._read(incidents.notice, doc) for doc in found]
+                if len(found) < page_size:
+                    break
+        return out
 
     # ---- notifications ---------------------------------------------------------------------------------
     async def subscribe(self, callback_base_url: str) -> list[str]:

@@ -25,7 +25,8 @@ from counterpoint.suppliers.transport import SupplierHttp
 MEDIA_TYPE = "application/json;charset=utf-8"
 
 # function -> (API name in the Sonata base path, major version we speak unless the profile says otherwise)
-APIS: dict[str, tuple[str, str]] = {f: sonata_api(f) for f in ("poq", "quote", "productOrder", "productInventory")}
+APIS: dict[str, tuple[str, str]] = {f: sonata_api(f) for f in ("poq", "quote", "productOrder", "productInventory",
+                                                             "troubleTicket")}
 
 
 def base_path(config: ProviderConfig, function: str) -> str:
@@ -87,6 +88,16 @@ class SonataClient:
         found = await self._read("productInventory", "/product", correlation_id, params=params)
         if not isinstance(found, list):
             raise SupplierUnavailable(self.config.id, "listProduct answered something other than a list")
+        return found
+
+    # ---- incidents (MEF 124) ---------------------------------------------------------------------------
+    async def get_incident(self, incident_id: str, *, correlation_id: str | None = None) -> dict[str, Any]:
+        return await self._read("troubleTicket", f"/incident/{_segment(incident_id)}", correlation_id)
+
+    async def list_incidents(self, params: dict[str, Any], *, correlation_id: str | None = None) -> list[Any]:
+        found = await self._read("troubleTicket", "/incident", correlation_id, params=params)
+        if not isinstance(found, list):
+            raise SupplierUnavailable(self.config.id, "listIncident answered something other than a list")
         return found
 
     # ---- notifications (hub) ---------------------------------------------------------------------------

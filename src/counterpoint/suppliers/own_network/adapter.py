@@ -37,6 +37,7 @@ from counterpoint.core.orchestration.supply import (
     SegmentState,
     Source,
     SupplierNotFound,
+    SupplierNotice,
     SupplierUnavailable,
 )
 from counterpoint.core.service_order import services
@@ -236,6 +237,14 @@ class OwnNetworkAdapter:
         except NotFound:
             raise SupplierNotFound(self.provider_id, f"no service order {ref.value}", status=404) from None
         return cancellation(order, provider=self.provider_id, at=self.clock.now())
+
+    # ---- incidents: our own network's maintenance is announced with `counterpoint incident announce` ----------
+
+    async def get_incident(self, ref: ExternalRef) -> SupplierNotice:
+        raise SupplierNotFound(self.provider_id, "our own network publishes no incidents to itself")
+
+    async def list_incidents(self) -> list[SupplierNotice]:
+        return []
 
     # ---- notifications: none, we poll ourselves ------------------------------------------------------------
 

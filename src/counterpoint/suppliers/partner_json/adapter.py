@@ -39,6 +39,7 @@ from counterpoint.core.orchestration.supply import (
     SegmentRequest,
     Source,
     SupplierNotFound,
+    SupplierNotice,
     SupplierRejected,
     SupplierUnavailable,
 )
@@ -269,6 +270,14 @@ class PartnerJsonAdapter:
                                   outcome=mapping.cancellation_outcome(raw), raw_state=raw,
                                   observed_at=self._clock.now(),
                                   reason=mapping.optional_text(cancellation.get("reason")))
+
+    # ---- notices (the partner's maintenance and impairment announcements) -----------------------------------------
+
+    async def get_incident(self, ref: ExternalRef) -> SupplierNotice:
+        raise SupplierNotFound(self.provider_id, "notices not read yet")
+
+    async def list_incidents(self) -> list[SupplierNotice]:
+        return []
 
     # ---- callbacks -----------------------------------------------------------------------------------------------
 
