@@ -99,9 +99,12 @@ async def test_a_month_read_from_storage(container: Container, clock: ManualCloc
                                       segment_id="seg-c", responsible=C, kind=EvidenceKind.TICKET)
         await sla.record_outage_end(uow, clock, service_id="svc-1", key="ticket:TT-1",
                                     at=T0 + timedelta(minutes=50), source=OURS, reference="e2e-7")
+        await sla.record_reported(uow, clock, service_id="svc-1", key="ticket:TT-1", to=C,
+                                  at=T0 + timedelta(minutes=10), reference="C-ticket-1")
         await uow.commit()
     async with container.uow() as uow:
         report = await sla.report(uow, clock, COMMITMENTS, NOV)
+    assert [r.repair_seconds for r in report.suppliers[0].repairs] == [40 * 60]  # from the report to C
     (svc,) = report.services
     assert (svc.unavailable_seconds, str(svc.availability_pct), svc.met, svc.credit) == (
         3000, "99.8843", False, Decimal("100.00"))

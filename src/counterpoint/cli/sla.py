@@ -69,6 +69,8 @@ def _outage_tree(parent: Tree, o: ResolvedOutage) -> None:
 
     cite("start (rule start)", o.start_evidence, iso(o.start))
     cite("end (rule end)", o.end_evidence, iso(o.end) if o.end else "open")
+    if o.responsible.supplier is not None:
+        cite("supplier knew (rule ola-repair)", o.repair_start_evidence or o.start_evidence, iso(o.repair_start))
     cite("repair end (rule repair)", o.repair_evidence, iso(o.repair_end) if o.repair_end else "open")
     cite("responsible (rule domain)", o.domain_evidence, str(o.responsible))
     for note in o.notes:

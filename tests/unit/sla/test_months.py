@@ -298,4 +298,24 @@ def test_every_figure_carries_its_chain() -> None:
     assert {"union", "earliest", "availability", "credit"} <= set(chain["rules"])
     assert set(chain["rules"]) <= set(report["rules"])
     (c,) = [s for s in report["suppliers"] if s["supplier"] == C_ID]
-    assert c["repairs"][0]["because"] == {"start": o["because"]["start"], "repairEnd": o["because"]["repairEnd"]}
+    assert c["repairs"][0]["because"] == {"repairStart": o["because"]["start"],
+                                          "repairEnd": o["because"]["repairEnd"]}
+
+
+def test_the_repair_clock_starts_when_the_supplier_knew() -> None:
+    """The customer reports at 10:00; we escalate to C at 10:40 (REPORTED to C: our ticket C-3 opened there);
+    C repairs at 14:30 (its claim, our test agrees at 14:30). C's repair: 10:40-14:30 = 230 min <= 240: met (from
+    the outage's start it would be 270: missed). The customer's outage is still 270 min; C's segment was down
+    270 min too (its availability counts from the fault, not from the report)."""
+    o = outage("knew", nov(10, 10), None, evidence=[
+        ev(Fact.START, nov(10, 10), reference="TT-3"), ev(Fact.DOMAIN, nov(10, 10, 30), reference="TT-3",
+                                                            responsible=C),
+        ev(Fact.REPORTED, nov(10, 10, 40), reference="C-3", responsible=C),
+        ev(Fact.REPORTED, nov(10, 10, 5), reference="B-1", responsible=B),  # told to B first: not C's clock
+        ev(Fact.END, nov(10, 14, 30), source=C_ID, reference="C-3-resolved"),
+        ev(Fact.END, nov(10, 14, 30), reference="e2e-3")])
+    report = run([o])
+    assert minutes(report.services[0].unavailable_seconds) == 270
+    c = supplier(report, C_ID)
+    assert [(r.start, minutes(r.repair_seconds), r.status) for r in c.repairs] == [(nov(10, 10, 40), 230, "met")]
+    assert minutes(c.segments[0].down_seconds) == 270

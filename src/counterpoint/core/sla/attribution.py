@@ -31,8 +31,10 @@ by the names the report cites:
 - `availability`: (month - counted) / month, over the whole calendar month; compared exactly to the target.
 - `credit`/`penalty`: the tier with the lowest threshold the availability is below; its percent of the
   monthly charge (the service's, or the segment's), rounded to the cent.
-- `ola-repair`: a supplier's outage is judged in the month it started: repaired within the OLA's hours of its
-  start, or missed; an open one is missed once its time is past, else pending.
+- `ola-repair`: a supplier's outage is judged in the month it started. Its repair clock starts when the supplier
+  knew: the first of its own evidence of the fault (its ticket, its alarm) and a report to it (REPORTED
+  evidence naming it as `responsible`), after skew; with neither, at the outage's start. Repaired within the OLA's
+  hours of that, or missed; an open one is missed once its time is past, else pending.
 - `ola-availability`: per supplier segment, the union of that supplier's outages on it (down, start to repair
   end), less its own announced windows on the segment where the OLA excludes them, over the month. Overlaps
   with other domains do not matter here: the supplier's segment was down either way.
@@ -80,7 +82,8 @@ RULES: dict[str, str] = {
     "maintenance": "moments inside an announced window on the service or the charged segment are not counted",
     "availability": "(month - counted unavailable) / month, whole calendar month",
     "credit": "lowest credit tier the availability is below, percent of the service's monthly charge",
-    "ola-repair": "time from start to repair end against the OLA's repair hours (month of the start)",
+    "ola-repair": "from when the supplier knew (its own evidence or our report) to its repair end, against the "
+                  "OLA's repair hours (judged in the month the outage started)",
     "ola-availability": "union of the supplier's outages on a segment, less its own windows, over the month",
     "penalty": "lowest penalty tier the segment's availability is below, plus each missed repair",
 }
@@ -143,11 +146,13 @@ class ResolvedOutage:
     start: datetime
     end: datetime | None  # the customer's view (rule `end`); None: still open
     repair_end: datetime | None  # the supplier's view (rule `repair`)
+    repair_start: datetime  # when the responsible supplier knew (rule `ola-repair`)
     responsible: Responsible
     start_evidence: str | None
     end_evidence: str | None
     repair_evidence: str | None
     domain_evidence: str | None
+    repair_start_evidence: str | None = None
     notes: tuple[str, ...] = ()
 
     @property
@@ -159,9 +164,10 @@ class ResolvedOutage:
                 "segment": self.outage.segment_id, "impact": self.outage.impact.value,
                 "responsible": str(self.responsible), "start": iso(self.start),
                 "end": iso(self.end) if self.end else None,
-                "repairEnd": iso(self.repair_end) if self.repair_end else None,
+                "repairStart": iso(self.repair_start), "repairEnd": iso(self.repair_end) if self.repair_end else None,
                 "because": {"start": self.start_evidence, "end": self.end_evidence,
-                            "repairEnd": self.repair_evidence, "responsible": self.domain_evidence},
+                            "repairStart": self.repair_start_evidence, "repairEnd": self.repair_evidence,
+                            "responsible": self.domain_evidence},
                 "notes": list(self.notes),
                 "evidence": [e.to_json() for e in sorted(self.outage.evidence, key=_ev_order)]}
 
@@ -216,10 +222,20 @@ def resolve(outage: Outage, offsets: Mapping[str, ClockOffset] | None = None) ->
     domains = [e for e in evidence if e.fact is Fact.DOMAIN and e.responsible is not None]
     domain_ev = max(domains, key=lambda e: (at(e), *_ev_order(e))) if domains else None
     responsible = domain_ev.responsible if domain_ev is not None and domain_ev.responsible else outage.responsible
+    knew_ev: Evidence | None = None
+    repair_start = start
+    if responsible.supplier is not None:
+        knew_ev = first([e for e in evidence if (e.fact is Fact.START and e.source == responsible.supplier)
+                         or (e.fact is Fact.REPORTED and e.responsible == responsible)])
+        repair_start = max(start, at(knew_ev)) if knew_ev is not None else start
+    if repair_end is not None and repair_end < repair_start:
+        notes.append(f"repair end {iso(repair_end)} is before the supplier knew ({iso(repair_start)}): read as then")
+        repair_end = repair_start
     return ResolvedOutage(
-        outage=outage, start=start, end=end, repair_end=repair_end, responsible=responsible,
-        start_evidence=start_ev.id if start_ev else None, end_evidence=end_ev.id if end_ev else None,
-        repair_evidence=repair_ev.id if repair_ev else None, domain_evidence=domain_ev.id if domain_ev else None,
+        outage=outage, start=start, end=end, repair_end=repair_end, repair_start=repair_start,
+        responsible=responsible, start_evidence=start_ev.id if start_ev else None,
+        end_evidence=end_ev.id if end_ev else None, repair_evidence=repair_ev.id if repair_ev else None,
+        domain_evidence=domain_ev.id if domain_ev else None, repair_start_evidence=knew_ev.id if knew_ev else None,
         notes=tuple(notes))
 
 
@@ -388,7 +404,7 @@ class RepairFigure:
     outage_id: str
     service_id: str
     segment_id: str | None
-    start: datetime
+    start: datetime  # when the repair clock started: when the supplier knew (rule `ola-repair`)
     repair_end: datetime | None
     repair_seconds: int  # to the repair end, or to the report's instant while open
     limit_seconds: int | None
@@ -397,10 +413,10 @@ class RepairFigure:
 
     def to_json(self) -> dict[str, Any]:
         return {"outage": self.outage_id, "service": self.service_id, "segment": self.segment_id,
-                "start": iso(self.start), "repairEnd": iso(self.repair_end) if self.repair_end else None,
+                "repairStart": iso(self.start), "repairEnd": iso(self.repair_end) if self.repair_end else None,
                 "repairMinutes": _minutes(self.repair_seconds),
                 "limitMinutes": _minutes(self.limit_seconds) if self.limit_seconds is not None else None,
-                "status": self.status, "because": {"start": self.evidence[0], "repairEnd": self.evidence[1]}}
+                "status": self.status, "because": {"repairStart": self.evidence[0], "repairEnd": self.evidence[1]}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,15 +487,16 @@ def supplier_month(month: Month, as_of: datetime, supplier: str, outages: Sequen
     for o in theirs:
         if not month.start <= o.start < month.end:
             continue
-        took = int(((o.repair_end or max(as_of, o.start)) - o.start).total_seconds())
+        took = int(((o.repair_end or max(as_of, o.repair_start)) - o.repair_start).total_seconds())
         if limit is None:
             status = "noOla"
         elif o.repair_end is not None:
             status = "met" if took <= limit else "missed"
         else:
             status = "missed" if took > limit else "pending"
-        repairs.append(RepairFigure(o.id, o.outage.service_id, o.outage.segment_id, o.start, o.repair_end, took,
-                                    limit, status, (o.start_evidence, o.repair_evidence)))
+        repairs.append(RepairFigure(o.id, o.outage.service_id, o.outage.segment_id, o.repair_start, o.repair_end,
+                                    took, limit, status, (o.repair_start_evidence or o.start_evidence,
+                                                          o.repair_evidence)))
     segment_ids = sorted({s.id for t in services for s in t.segments if s.supplier == supplier}
                          | {o.outage.segment_id or "-" for o in theirs})
     mrc_of = {s.id: s.mrc for t in services for s in t.segments if s.supplier == supplier}

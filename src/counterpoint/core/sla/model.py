@@ -71,6 +71,7 @@ class Fact(StrEnum):
     END = "end"  # the service was back (a test passed, a supplier says repaired) at `at`
     DOWN = "down"  # the fault was still present at `at` (a failed test, a still-open alarm)
     DOMAIN = "domain"  # the fault lies in `responsible`'s domain, as established at `at`
+    REPORTED = "reported"  # the fault was reported to `responsible` at `at` (e.g. our ticket opened at a supplier)
 
 
 class EvidenceKind(StrEnum):
@@ -98,7 +99,7 @@ class Evidence:
     at: datetime
     stamped_by: str
     received_at: datetime
-    responsible: Responsible | None = None  # for a DOMAIN fact
+    responsible: Responsible | None = None  # for DOMAIN: whose fault; for REPORTED: to whom
     note: str | None = None
 
     @property

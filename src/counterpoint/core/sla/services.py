@@ -150,13 +150,22 @@ async def set_responsible(uow: UnitOfWork, clock: Clock, *, service_id: str, key
                               note=note)
 
 
+async def record_reported(uow: UnitOfWork, clock: Clock, *, service_id: str, key: str, to: Responsible,
+                          at: datetime, source: str = OURS, reference: str,
+                          kind: EvidenceKind = EvidenceKind.TICKET, stamped_by: str | None = None) -> Outage:
+    """The fault was reported to `to` at `at` (our ticket opened at a supplier): its OLA repair clock starts
+    then, unless its own evidence shows it knew earlier (attribution rule `ola-repair`)."""
+    return await add_evidence(uow, clock, service_id=service_id, key=key, fact=Fact.REPORTED, at=at, source=source,
+                              reference=reference, kind=kind, stamped_by=stamped_by, responsible=to)
+
+
 async def add_evidence(uow: UnitOfWork, clock: Clock, *, service_id: str, key: str, fact: Fact, at: datetime,
                        source: str = OURS, reference: str, kind: EvidenceKind = EvidenceKind.OBSERVATION,
                        stamped_by: str | None = None, responsible: Responsible | None = None,
                        note: str | None = None) -> Outage:
     """One more item of evidence on a recorded outage (NotFound if (service, key) has none)."""
-    if fact is Fact.DOMAIN and responsible is None:
-        raise Invalid("DOMAIN evidence names the responsible domain")
+    if fact in (Fact.DOMAIN, Fact.REPORTED) and responsible is None:
+        raise Invalid(f"{fact.value.upper()} evidence names a domain (whose fault, or to whom it was reported)")
     _fits(source=source, stamped_by=stamped_by, reference=reference)
     outage = await uow.sla.outage_by_key(service_id, key)
     if outage is None:
