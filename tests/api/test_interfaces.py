@@ -18,6 +18,7 @@ from counterpoint.core.shared.apis import base_path
 from counterpoint.notifications.relay import OutboxRelay
 from tests.api.test_product_order import drive
 from tests.api.test_quote import qitem, quote
+from tests.api.test_trouble_ticket import ticket_body
 from tests.builders import change_item, contacts, order_body
 from tests.helpers import BUYER_A, ListenerRecorder, assert_mef_response
 from tests.unit.serviceability.payloads import poq
@@ -27,7 +28,7 @@ UNKNOWN = "no-such-resource"
 
 
 def bases(channel: str) -> dict[str, str]:
-    return {fn: base_path(fn, channel) for fn in ("poq", "quote", "productOrder", "productInventory")}
+    return {fn: base_path(fn, channel) for fn in ("poq", "quote", "productOrder", "productInventory", "troubleTicket")}
 
 
 async def post(client: httpx.AsyncClient, channel: str, function: str, path: str, body: Any,
@@ -44,7 +45,7 @@ async def make_everything(client: httpx.AsyncClient, container: Any, clock: Any,
     """One of each resource kind, created on `home`; returns their ids by kind."""
     ids: dict[str, Any] = {}
     hubs = {}
-    for fn in ("poq", "quote", "productOrder"):
+    for fn in ("poq", "quote", "productOrder", "troubleTicket"):
         hubs[fn] = created(await post(client, home, fn, "/hub", {"callback": f"http://{home}.example/{fn}"}),
                            fn, "/hub", home)["id"]
     ids["hub"] = hubs
@@ -71,7 +72,14 @@ async def make_everything(client: httpx.AsyncClient, container: Any, clock: Any,
     await drive(container, clock, 25)
     r = await client.get(f"{bases(home)['productInventory']}/product", headers=BUYER_A)
     (ids["product"],) = assert_mef_response(r, "productInventory", "/product", "get", home)
+    ids["ticket"] = created(await post(client, home, "troubleTicket", "/troubleTicket", about(ids["product"]["id"])),
+                            "troubleTicket", "/troubleTicket", home)
     return ids
+
+
+def about(product_id: str) -> dict[str, Any]:
+    """A trouble ticket about that product."""
+    return ticket_body(relatedEntity=[{"id": product_id, "role": "Issue Source", "@referredType": "Product"}])
 
 
 def cancel_body(order_id: str) -> dict[str, Any]:
@@ -109,11 +117,12 @@ GETS = [
     ("productOrder", "/modifyProductOrderItemRequestedDeliveryDate/{id}", "dateChange"),
     ("productOrder", "/charge/{id}", "charge"),
     ("productInventory", "/product/{id}", "product"),
+    ("troubleTicket", "/troubleTicket/{id}", "ticket"),
 ]
 LISTS = [
     ("poq", "/productOfferingQualification"), ("quote", "/quote"), ("productOrder", "/productOrder"),
     ("productOrder", "/cancelProductOrder"), ("productOrder", "/modifyProductOrderItemRequestedDeliveryDate"),
-    ("productOrder", "/charge"), ("productInventory", "/product"),
+    ("productOrder", "/charge"), ("productInventory", "/product"), ("troubleTicket", "/troubleTicket"),
 ]
 
 
@@ -122,7 +131,7 @@ async def test_resources_are_visible_only_on_the_interface_they_were_created_on(
         client: httpx.AsyncClient, container: Any, clock: Any, relay: OutboxRelay, recorder: ListenerRecorder,
         home: str, other: str) -> None:
     ids = await make_everything(client, container, clock, home)
-    for fn in ("poq", "quote", "productOrder"):  # the other interface's listeners hear nothing of this
+    for fn in ("poq", "quote", "productOrder", "troubleTicket"):  # the other interface's listeners hear none of it
         created(await post(client, other, fn, "/hub", {"callback": f"http://{other}.example/{fn}"}), fn, "/hub",
                 other)
     snapshot = {}
@@ -144,7 +153,7 @@ async def test_resources_are_visible_only_on_the_interface_they_were_created_on(
         assert r.status_code == 404, (fn, path, r.text)
         assert assert_mef_response(r, fn, path, "get", other)["code"] == "notFound"
     for fn, hub_id in ids["hub"].items():
-        for method in ("get", "delete") if fn == "productOrder" else ("delete",):  # MEF: GET on orders' only
+        for method in ("get", "delete") if fn in ("productOrder", "troubleTicket") else ("delete",):  # as MEF has
             r = await client.request(method.upper(), f"{bases(other)[fn]}/hub/{hub_id}", headers=BUYER_A)
             assert r.status_code == 404, (fn, method, r.text)
             assert_mef_response(r, fn, "/hub/{id}", method, other)
@@ -173,6 +182,16 @@ async def test_resources_are_visible_only_on_the_interface_they_were_created_on(
         unknown = await client.patch(order_base + path.format(id=UNKNOWN), headers=BUYER_A, json=body)
         assert seen.status_code == 404
         _same_answer(seen, unknown, ids[key]["id"])
+    ticket_base = bases(other)["troubleTicket"]
+    for method, path, body in [("PATCH", "/troubleTicket/{id}", {"externalId": "changed"}),
+                               ("POST", "/troubleTicket/{id}/cancel", None),
+                               ("POST", "/troubleTicket/{id}/close", None),
+                               ("POST", "/troubleTicket/{id}/reopen", {"reason": "still down"})]:
+        real = ids["ticket"]["id"]
+        seen = await client.request(method, ticket_base + path.format(id=real), headers=BUYER_A, json=body)
+        unknown = await client.request(method, ticket_base + path.format(id=UNKNOWN), headers=BUYER_A, json=body)
+        assert seen.status_code == 404
+        _same_answer(seen, unknown, real)
     for fn, path, body_of, key in [
         ("quote", "/cancelQuote", lambda i: {"quoteId": i}, "quote"),
         ("quote", "/rejectQuote", lambda i: {"quoteId": i}, "quote"),
@@ -183,6 +202,7 @@ async def test_resources_are_visible_only_on_the_interface_they_were_created_on(
          "quote"),
         ("quote", "/quote", lambda i: quote(qitem(productOfferingQualificationItem={
             "id": "1", "productOfferingQualificationId": i})), "poq"),
+        ("troubleTicket", "/troubleTicket", about, "product"),
     ]:
         real = ids[key]["id"]
         seen, unknown = await post(client, other, fn, path, body_of(real)), await post(client, other, fn, path,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import itertools
 import json
 import os
@@ -35,12 +36,14 @@ from counterpoint.api.app import MOUNTS
 from counterpoint.bootstrap import Container
 from counterpoint.core.incident.model import Impact, IncidentType, Notice
 from counterpoint.core.incident.services import raise_incidents
+from counterpoint.core.seller.model import ExistingProduct, SellerProfile
 from counterpoint.core.shared.apis import base_path
 from counterpoint.core.shared.clock import ManualClock
 from counterpoint.core.workforce import slots
 from tests.api.workforce_support import booking, open_wo, search
 from tests.api.test_product_order import contacts
 from tests.api.test_quote import qitem, quote
+from tests.api.test_trouble_ticket import ticket_body
 from tests.builders import order_body
 from tests.helpers import BUYER_A, BUYER_B, envelope
 from tests.unit.serviceability.payloads import poq
@@ -61,6 +64,7 @@ HOSTILE_VALUES = st.sampled_from([
 ])
 
 
+import dataclasses
 def _valid_bodies(function: str, seeds: dict[str, list[str]]) -> dict[str, Any]:
     """POST path -> a body the Seller accepts (201), or a list of such bodies of one shape when each success
     uses something up (an appointment books its work order): each use takes the next."""
@@ -78,6 +82,7 @@ def _valid_bodies(function: str, seeds: dict[str, list[str]]) -> dict[str, Any]:
             "/cancelProductOrder": {"productOrder": {"productOrderId": order}, "cancellationReason": "fuzz",
                                     "cancellationReasonType": "commercial", "relatedContactInformation": contacts()},
         },
+        "troubleTicket": {"/troubleTicket": _ticket("buyer-a")},
         "geographicAddress": {"/geographicAddressValidation": {
             "provideAlternative": True,
             "submittedGeographicAddress": {"@type": "FieldedAddress", "streetNr": "1", "streetName": "Raffles",
@@ -166,7 +171,11 @@ async def _seed(client: httpx.AsyncClient, function: str, container: Container) 
                                ("productOrder", "/productOrder", order_body())):
             r = await client.post(base_path(fn, "sonata") + path, headers=headers, json=body)
             assert r.status_code == 201, r.text
-        for fn in ("poq", "quote", "productOrder"):
+        buyer = "buyer-a" if headers is BUYER_A else "buyer-b"
+        r = await client.post(base_path("troubleTicket", "sonata") + "/troubleTicket", headers=headers,
+                              json=_ticket(buyer))
+        assert r.status_code == 201, r.text
+        for fn in ("poq", "quote", "productOrder", "troubleTicket"):
             r = await client.post(base_path(fn, "sonata") + "/hub", headers=headers,
                                   json={"callback": "https://buyer.example/hook"})
             assert r.status_code == 201, r.text
@@ -178,6 +187,7 @@ async def _seed(client: httpx.AsyncClient, function: str, container: Container) 
                 r = await client.get(base_path(function, "sonata") + path, headers=headers)
                 if r.status_code == 200:
                     ids.setdefault(f"{path}/{{id}}", []).extend(x["id"] for x in r.json() if "id" in x)
+import dataclasses
     if bookable:
         ids["bookable"] = bookable
     return ids

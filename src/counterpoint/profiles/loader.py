@@ -453,6 +453,76 @@ class MaintenanceIn(_Strict):
             impact=self.impact, incident_type=self.type, priority=self.priority, severity=self.severity)
 
 
+Priority = Literal["low", "medium", "high", "critical"]  # MEF 124 TroubleTicketPriorityType
+Severity = Literal["minor", "moderate", "significant", "extensive"]  # TroubleTicketSeverityType
+
+
+class RepairTimeIn(_Strict):
+    """Time to resolve the tickets it matches (first match wins); no field matches every ticket."""
+
+    offering: str | None = None
+    priority: Priority | None = None
+    severity: Severity | None = None
+    hours: float = Field(gt=0)
+
+
+class TicketMatchIn(_Strict):
+    offering: str | None = None
+    buyer: str | None = None
+    externalIdPrefix: str | None = None
+    descriptionKeyword: str | None = Field(default=None, min_length=1)
+    priority: Priority | None = None
+    severity: Severity | None = None
+
+
+class TicketScenarioIn(_Strict):
+    name: str
+    when: TicketMatchIn = TicketMatchIn()
+    needsInformation: str | None = Field(default=None, min_length=1)  # what the Seller asks the Buyer
+    customerEquipment: str | None = Field(default=None, min_length=1)  # the resolution note's words
+    lateHours: float = Field(default=0.0, ge=0)  # resolved this long after the committed date
+    needsVisit: str | None = Field(default=None, min_length=1)  # what the technician is to do on site
+
+    def does_something(self) -> bool:
+        return bool(self.needsInformation or self.customerEquipment or self.lateHours or self.needsVisit)
+
+
+class AssuranceIn(_Strict):
+    """Trouble tickets (MEF 124): how long this Seller takes, and how some repairs go."""
+
+    acknowledgeHours: float = Field(default=0.25, ge=0)  # acknowledged (or reopened) -> inProgress
+    repairHours: float = Field(default=24.0, gt=0)  # when no repairTimes rule matches
+    repairTimes: list[RepairTimeIn] = []
+    confirmationHours: float = Field(default=72.0, gt=0)  # resolved -> closed without the Buyer's answer
+    cancellationHours: float = Field(default=1.0, ge=0)  # assessingCancellation -> cancelled
+    scenarios: list[TicketScenarioIn] = []
+
+    def problems(self, offerings: set[str], buyers: set[str]) -> list[str]:
+        out = [f"assurance repair time: unknown offering {r.offering}" for r in self.repairTimes
+               if r.offering is not None and r.offering not in offerings]
+        out += [f"assurance scenario {s.name}: unknown offering {s.when.offering}" for s in self.scenarios
+                if s.when.offering is not None and s.when.offering not in offerings]
+        out += [f"assurance scenario {s.name}: unknown buyer {s.when.buyer}" for s in self.scenarios
+                if s.when.buyer is not None and s.when.buyer not in buyers]
+        out += [f"assurance scenario {s.name}: says neither needsInformation, customerEquipment, lateHours nor "
+                "needsVisit" for s in self.scenarios if not s.does_something()]
+        return out
+
+    def to_core(self) -> m.Assurance:
+        return m.Assurance(
+            acknowledge_hours=self.acknowledgeHours, default_repair_hours=self.repairHours,
+            repair_times=tuple(m.RepairTime(hours=r.hours, offering=r.offering, priority=r.priority,
+                                            severity=r.severity) for r in self.repairTimes),
+            confirmation_hours=self.confirmationHours, cancellation_hours=self.cancellationHours,
+            scenarios=tuple(m.TicketScenario(
+                name=s.name, match=m.Match(offering=s.when.offering, buyer=s.when.buyer,
+                                           external_id_prefix=s.when.externalIdPrefix,
+                                           description_keyword=s.when.descriptionKeyword,
+                                           priority=s.when.priority, severity=s.when.severity),
+                needs_information=s.needsInformation, customer_equipment=s.customerEquipment,
+                late_hours=s.lateHours, needs_visit=s.needsVisit) for s in self.scenarios))
+
+
 class ProfileIn(_Strict):
     seller: dict[str, str]
     validation: Literal["strict", "lenient"] = "strict"
@@ -472,6 +542,7 @@ class ProfileIn(_Strict):
     commitments: CommitmentsIn = CommitmentsIn()  # customer SLAs and suppliers' OLAs (core/sla)
     workforce: WorkforceIn = WorkforceIn()
     maintenance: list[MaintenanceIn] = []
+    assurance: AssuranceIn = AssuranceIn()  # trouble tickets (core/trouble_ticket)
 
     @model_validator(mode="after")
     def _references(self) -> ProfileIn:
@@ -502,6 +573,7 @@ class ProfileIn(_Strict):
         problems += self._inventory_problems(buyers, addresses)
         problems += self.commitments.problems(offerings, set(ids))
         problems += self._maintenance_problems(areas, offerings)
+        problems += self.assurance.problems(offerings, buyers)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -621,6 +693,7 @@ class ProfileIn(_Strict):
             commitments=self.commitments.to_core(),
             workforce=self.workforce.to_core(),
             maintenance=tuple(w.to_core() for w in self.maintenance),
+            assurance=self.assurance.to_core(),
         )
 
 

@@ -72,12 +72,12 @@ def plan_ticket(profile: SellerProfile, ticket: TroubleTicket, ctx: dict[str, An
 
 
 def plan_after_reopen(profile: SellerProfile, ticket: TroubleTicket, ctx: dict[str, Any], now: datetime) -> None:
-    """A reopened ticket is taken up again and repaired in a new repair time (with the same finding)."""
+    """A reopened ticket is taken up again and repaired in a new repair time (with the same finding); the new
+    committed date is given when work starts again."""
     a = profile.assurance
     start = now + timedelta(hours=a.acknowledge_hours)
     done = start + a.repair_time(ctx)
     ticket.plan = [Step(at=start, kind="start"), Step(at=done, kind="resolve", detail=_resolution(ticket))]
-    ticket.set_expected_resolution(done, "the ticket was reopened: the repair starts again", at=now)
 
 
 def plan_cancellation(profile: SellerProfile, ticket: TroubleTicket, now: datetime) -> None:
@@ -116,6 +116,9 @@ async def _apply(uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket,
     status = ticket.status
     if step.kind == "start" and status in (S.ACKNOWLEDGED, S.REOPENED):
         ticket.start_work(at=at, reason="the Seller is working on the issue")
+        resolve_at = next((s.at for s in ticket.plan if s.kind == "resolve"), None)
+        if status is S.REOPENED and resolve_at is not None:  # a new commitment, with its R22 note
+            ticket.set_expected_resolution(resolve_at, "the ticket was reopened: the repair starts again", at=at)
     elif step.kind == "requestInfo" and status is S.IN_PROGRESS:
         ticket.request_information(str(step.detail.get("what")), at=at)
     elif step.kind == "visit" and status is S.IN_PROGRESS:
