@@ -95,11 +95,12 @@ class Container:
         profile declares one, else nothing."""
         return Orchestrator() if self.profile.orchestration is not None else NO_SUPPLY
 
-
     @property
     def visits(self) -> VisitDesk:
         """How a repair books a technician (MEF 137 work orders); NO_VISITS folds the visit into the repair."""
         return NO_VISITS
+
+    @property
     def ticket_desk(self) -> TicketDesk:
         """Who works trouble tickets about products built from segments: the orchestrator's ticket federation
         when the profile declares an orchestration (it takes only tickets about composite products), else
