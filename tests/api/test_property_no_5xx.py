@@ -64,7 +64,21 @@ HOSTILE_VALUES = st.sampled_from([
 ])
 
 
-import dataclasses
+PRODUCTS = {"buyer-a": "fuzz-product-a", "buyer-b": "fuzz-product-b"}
+
+
+@pytest.fixture
+def profile(profile: SellerProfile) -> SellerProfile:
+    """The demo profile with a product per buyer: trouble tickets are about products the Buyer has."""
+    return dataclasses.replace(profile, inventory=tuple(
+        ExistingProduct(id=pid, buyer_id=buyer, offering_id="ael-sg", spec_urn=profile.offerings[0].spec_urn,
+                        configuration={}, places=()) for buyer, pid in PRODUCTS.items()))
+
+
+def _ticket(buyer: str) -> dict[str, Any]:
+    return ticket_body(relatedEntity=[{"id": PRODUCTS[buyer], "role": "Issue Source", "@referredType": "Product"}])
+
+
 def _valid_bodies(function: str, seeds: dict[str, list[str]]) -> dict[str, Any]:
     """POST path -> a body the Seller accepts (201), or a list of such bodies of one shape when each success
     uses something up (an appointment books its work order): each use takes the next."""
@@ -187,7 +201,10 @@ async def _seed(client: httpx.AsyncClient, function: str, container: Container) 
                 r = await client.get(base_path(function, "sonata") + path, headers=headers)
                 if r.status_code == 200:
                     ids.setdefault(f"{path}/{{id}}", []).extend(x["id"] for x in r.json() if "id" in x)
-import dataclasses
+    for template in list(ids):  # the operations on a resource (a ticket's cancel, close, reopen) reach it too
+        for action in spec["paths"]:
+            if action.startswith(template + "/"):
+                ids[action] = ids[template]
     if bookable:
         ids["bookable"] = bookable
     return ids
