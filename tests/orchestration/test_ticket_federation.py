@@ -185,6 +185,7 @@ async def test_fault_is_escalated_to_the_suspected_supplier_validated_and_closed
     assert "sup-b" not in str(desk.moves)  # the customer never sees the suppliers' internals
 
     # the supplier repairs (the fault is gone) and says resolved, by callback
+    clock.advance(timedelta(minutes=40))
     tester.faults.clear()
     fakes["sup-b"].ticket_move(TicketState.RESOLVED)
     obs = await fakes["sup-b"].get_ticket(ft.escalations[0].external_ref)
@@ -202,6 +203,14 @@ async def test_fault_is_escalated_to_the_suspected_supplier_validated_and_closed
     assert ft.outage["start"] == "2026-01-01T09:00:00Z" and ft.outage["end"] == iso(ft.validated_at)
     assert ft.outage["evidence"]["supplierTickets"][0]["id"] == sup_ticket.id
     assert any(e["raw_state"] == "resolved" and e["applied"] for e in log)
+    # the SLA's outage: start = the customer's issue start, end = our passing test, charged to sup-b
+    async with container.uow() as uow:
+        outage = await uow.sla.outage_by_key(product_id, "ticket:TT-1")
+    assert outage.start == datetime(2026, 1, 1, 9, tzinfo=UTC) and outage.end == ft.validated_at
+    assert str(outage.responsible) == "supplier:sup-b" and outage.segment_id == seg.id
+    kinds = {(e.fact.value, e.kind.value, e.source) for e in outage.evidence}
+    assert {("start", "ticket", "ours"), ("down", "test", "ours"), ("end", "test", "ours"),
+            ("end", "supplierNotice", "sup-b"), ("domain", "ticket", "ours")} <= kinds
 
     # the customer confirms: our ticket is closed; nothing more is sent
     await change(container, ticket, "closed")

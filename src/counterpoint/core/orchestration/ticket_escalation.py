@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from counterpoint.core.orchestration.codec import ref_from, ref_json
@@ -68,6 +69,17 @@ from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import CoreError, NotFound, StaleVersion
 from counterpoint.core.shared.ids import ExternalRef, new_id
 from counterpoint.core.shared.times import iso, parse_aware
+from counterpoint.core.sla import services as sla
+from counterpoint.core.sla.model import (
+    OURS,
+    Domain,
+    EvidenceKind,
+    Fact,
+    Impact,
+    Responsible,
+    SegmentTerms,
+    ServiceTerms,
+)
 
 # the words an information request uses when what it wants is someone to let the engineer in
 _SITE_WORDS = ("contact", "access", "site", "visit", "engineer", "technician", "appointment")
@@ -302,10 +314,10 @@ async def tick_ticket(uow_factory: UowFactory, clock: Clock, profile: SellerProf
             moved += await observe_ticket(uow, profile, ft, ft.escalation(esc_id), obs, now=now)
         if diagnose and report is not None and ft.suspect is None \
                 and ft.state in (TicketState.OPEN, TicketState.INVESTIGATING):
-            await diagnose_and_escalate(uow, ft, composite, report, now=now)
+            await diagnose_and_escalate(uow, clock, ft, composite, report, now=now)
             moved += 1
         if validate and report is not None and ft.state is TicketState.RESOLVED and ft.validated_at is None:
-            await validation_done(uow, ft, report, now=now)
+            await validation_done(uow, clock, ft, report, now=now)
             moved += 1
         ft.due_at = next_look(ft, profile, now=now, timing=timing)
         await uow.federated_tickets.save(ft)
@@ -329,7 +341,7 @@ def next_look(ft: FederatedTicket, profile: SellerProfile, *, now: datetime, tim
     return min(candidates, default=None)
 
 
-async def diagnose_and_escalate(uow: UnitOfWork, ft: FederatedTicket, composite: CompositeOrder,
+async def diagnose_and_escalate(uow: UnitOfWork, clock: Clock, ft: FederatedTicket, composite: CompositeOrder,
                                 report: dict[str, Any], *, now: datetime) -> None:
     """Correlate what we know, pick the suspected segment and escalate to its supplier (our own: our NOC)."""
     others = await uow.federated_tickets.open_suspects(exclude=ft.id)
@@ -342,6 +354,7 @@ async def diagnose_and_escalate(uow: UnitOfWork, ft: FederatedTicket, composite:
     ft.note(now, "suspected segment", segment=choice["segmentName"], provider=choice["provider"],
             why="; ".join(choice["why"]))
     segment = composite.segment(choice["segmentId"])
+    await outage_started(uow, clock, ft, composite, report, now=now)
     if segment.own:
         ft.move_to(TicketState.INVESTIGATING, at=now, reason="our own segment: our network operations investigate")
         ft.tell_customer(START_WORK, now, text="We are investigating the fault on our network.")
@@ -385,7 +398,8 @@ def suspect(composite: CompositeOrder, report: dict[str, Any], others: dict[str,
             "why": why, "scores": {k: v[0] for k, v in scores.items()}}
 
 
-async def validation_done(uow: UnitOfWork, ft: FederatedTicket, report: dict[str, Any], *, now: datetime) -> None:
+async def validation_done(uow: UnitOfWork, clock: Clock, ft: FederatedTicket, report: dict[str, Any], *,
+                          now: datetime) -> None:
     """Our end-to-end test after a supplier's resolution: pass closes theirs and resolves our customer's; fail
     reopens theirs with a note and keeps ours open."""
     passed = bool(report.get("passed"))
@@ -401,10 +415,12 @@ async def validation_done(uow: UnitOfWork, ft: FederatedTicket, report: dict[str
                 esc.closing = True
                 await store_command(uow, ft, esc, CLOSE_TICKET, f"round{esc.reopen_count}", {}, now)
         ft.tell_customer(RESOLVE, now, text=f"Repaired and verified by our end-to-end test ({summary}).")
-        await record_outage(uow, ft, resolved, now=now)
+        await record_outage(uow, clock, ft, resolved, now=now)
         ft.due_at = now
         return
     ft.note(now, "validation failed", summary=summary)
+    await _sla_evidence(uow, clock, ft, fact=Fact.DOWN, at=now, source=OURS, kind=EvidenceKind.TEST,
+                        reference=f"test:{ft.id}:{len(ft.validations)}", note=f"validation failed: {summary}")
     for esc in resolved:
         if esc.state is TicketState.RESOLVED:
             esc.reopening = True
@@ -420,12 +436,68 @@ async def validation_done(uow: UnitOfWork, ft: FederatedTicket, report: dict[str
     ft.tell_customer(SELLER_NOTE, now, text="The repair reported did not clear the fault in our test; work goes on.")
 
 
-async def record_outage(uow: UnitOfWork, ft: FederatedTicket, repaired: list[Escalation], *, now: datetime) -> None:
-    """The outage for SLA attribution: from the first evidence of the fault to our passing test, the domain of the
-    supplier whose segment was repaired, and the evidence behind each. Kept on the federated ticket; this is
-    the call site core/sla's recorder takes when it is wired (see docs/ARCHITECTURE.md)."""
+def outage_key(ft: FederatedTicket) -> str:
+    """The SLA outage's natural key: one outage per customer ticket."""
+    return f"ticket:{ft.ticket_id}"
+
+
+async def outage_started(uow: UnitOfWork, clock: Clock, ft: FederatedTicket, composite: CompositeOrder,
+                         report: dict[str, Any], *, now: datetime) -> None:
+    """The outage for SLA attribution (core/sla): the service's terms, the start (the first evidence of the
+    fault: the customer's report or our failing test) and the diagnosis test as evidence of the fault."""
+    segments = tuple(SegmentTerms(id=s.id, supplier=None if s.own else s.provider_id,
+                                  mrc=_decimal(s.cost.get("mrc"))) for s in composite.segments)
+    await sla.register_service(uow, ServiceTerms(service_id=ft.product_id, customer_id=ft.buyer_id,
+                                                 offering_id=composite.offering_id, segments=segments))
+    impact = Impact.DEGRADED if ft.reported.get("observedImpact") == "degraded" else Impact.DOWN
+    await sla.record_outage_start(uow, clock, service_id=ft.product_id, key=outage_key(ft),
+                                  at=ft.fault_started_at or now, reference=ft.ticket_id, kind=EvidenceKind.TICKET,
+                                  segment_id=(ft.suspect or {}).get("segmentId"), impact=impact,
+                                  note="the customer's ticket")
+    if not report.get("passed"):
+        await _sla_evidence(uow, clock, ft, fact=Fact.DOWN, at=now, source=OURS, kind=EvidenceKind.TEST,
+                            reference=f"test:{ft.id}:diagnosis", note=str(report.get("summary") or "")[:500])
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value is not None else None
+    except (ArithmeticError, ValueError):
+        return None
+
+
+async def _sla_evidence(uow: UnitOfWork, clock: Clock, ft: FederatedTicket, *, fact: Fact, at: datetime,
+                        source: str, kind: EvidenceKind, reference: str, responsible: Responsible | None = None,
+                        note: str | None = None) -> None:
+    """One item of evidence on the ticket's outage (nothing when no outage was recorded for it)."""
+    try:
+        await sla.add_evidence(uow, clock, service_id=ft.product_id, key=outage_key(ft), fact=fact, at=at,
+                               source=source, reference=reference, kind=kind, responsible=responsible, note=note)
+    except NotFound:
+        return
+
+
+async def record_outage(uow: UnitOfWork, clock: Clock, ft: FederatedTicket, repaired: list[Escalation], *,
+                        now: datetime) -> None:
+    """The outage ends with our passing test; the supplier whose segment was repaired is the responsible domain,
+    with its ticket and resolution as evidence (core/sla attributes; we only record)."""
     esc = repaired[0] if repaired else None
+    responsible = Responsible(Domain.SUPPLIER, esc.provider_id) if esc else Responsible(Domain.OURS)
+    test_ref = f"test:{ft.id}:{len(ft.validations)}"
+    await _sla_evidence(uow, clock, ft, fact=Fact.END, at=now, source=OURS, kind=EvidenceKind.TEST,
+                        reference=test_ref, note="our end-to-end test passed")
+    for e in repaired:
+        ref = e.external_ref.value if e.external_ref else e.our_ref
+        if e.resolved_at is not None:
+            await _sla_evidence(uow, clock, ft, fact=Fact.END, at=e.resolved_at, source=e.provider_id,
+                                kind=EvidenceKind.SUPPLIER_NOTICE, reference=ref,
+                                note="the supplier says it repaired")
+    await _sla_evidence(uow, clock, ft, fact=Fact.DOMAIN, at=now, source=OURS, kind=EvidenceKind.TICKET,
+                        reference=esc.external_ref.value if esc and esc.external_ref else ft.ticket_id,
+                        responsible=responsible,
+                        note=f"segment {esc.segment_name} repaired by its supplier" if esc else "our own segment")
     ft.outage = {
+        "key": outage_key(ft), "service": ft.product_id,
         "start": iso(ft.fault_started_at or ft.created_at), "end": iso(now),
         "segmentId": esc.segment_id if esc else (ft.suspect or {}).get("segmentId"),
         "responsibleDomain": esc.provider_id if esc else "ours",
@@ -434,11 +506,10 @@ async def record_outage(uow: UnitOfWork, ft: FederatedTicket, repaired: list[Esc
             "supplierTickets": [{"provider": e.provider_id, "id": e.external_ref.value if e.external_ref else None,
                                  "ourRef": e.our_ref, "resolvedAt": iso(e.resolved_at) if e.resolved_at else None}
                                 for e in repaired],
-            "tests": [v for v in ft.validations],
+            "tests": list(ft.validations),
         },
     }
-    ft.note(now, "outage recorded", responsible=ft.outage["responsibleDomain"], start=ft.outage["start"],
-            end=ft.outage["end"])
+    ft.note(now, "outage recorded", responsible=str(responsible), start=ft.outage["start"], end=ft.outage["end"])
 
 
 async def tell_customer(uow_factory: UowFactory, clock: Clock, profile: SellerProfile, customers: CustomerTickets,
