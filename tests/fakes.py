@@ -364,7 +364,8 @@ class FakeSupplier:
         self.calls.append(f"search slots {work_order.value}")
         return list(self.slots)
 
-    async def book_appointment(self, work_order: ExternalRef, slot: Slot, *, note: str) -> AppointmentAnswer:
+    async def book_appointment(self, work_order: ExternalRef, slot: Slot, *, note: str,
+                               site_contact: dict[str, Any] | None = None) -> AppointmentAnswer:
         self.calls.append(f"book {work_order.value} {slot.start.isoformat()}")
         answer = AppointmentAnswer(ref=ExternalRef(self.provider_id, f"AP-{next(self._ids)}", "appointment"),
                                    work_order=work_order, raw_state="confirmed", slot=slot,

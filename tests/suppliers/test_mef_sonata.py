@@ -37,6 +37,7 @@ from counterpoint.core.orchestration.supply import (
     SupplierRejected,
     SupplierUnavailable,
 )
+from counterpoint.core.shared.apis import base_path
 from counterpoint.core.shared.clock import ManualClock
 from counterpoint.core.shared.ids import ExternalRef
 from counterpoint.notifications.relay import OutboxRelay
@@ -332,7 +333,12 @@ async def test_subscribe_and_parse_the_sellers_own_notifications(
         adapter: SonataAdapter, seller: httpx.AsyncClient, container: Container, clock: ManualClock,
         relay: OutboxRelay, recorder: ListenerRecorder) -> None:
     ids = await adapter.subscribe(CALLBACK)
-    assert len(ids) == 4 and len(set(ids)) == 4  # orders, quotes, POQs, trouble tickets and incidents
+    # orders, quotes, POQs, trouble tickets (and incidents), and work orders where the Seller serves them
+    assert len(ids) == 5 and len(set(ids)) == 5
+    r = await seller.get(f"{base_path('troubleTicket', 'sonata')}/hub/{ids[3]}", headers=BUYER_A)
+    hub = assert_mef_response(r, "troubleTicket", "/hub/{id}", "get")
+    assert hub["callback"] == CALLBACK and "troubleTicketResolvedEvent" in hub["query"]
+    assert "troubleTicketInformationRequiredEvent" in hub["query"]
     r = await seller.get(f"{ORDER_BASE}/hub/{ids[0]}", headers=BUYER_A)
     hub = assert_mef_response(r, "productOrder", "/hub/{id}", "get")
     assert hub["callback"] == CALLBACK

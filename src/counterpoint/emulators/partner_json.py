@@ -21,6 +21,26 @@ The partner's API (all under `/api/v2`, key in the `X-Api-Key` header; missing o
     POST  /webhooks                   {url, secret}              -> 201 (200 when the url was registered: updated)
     GET   /webhooks                   DELETE /webhooks/{id}
 
+Faults (the partner's trouble tickets, about a circuit or a live service):
+
+    POST  /faults                     {customer_ref, circuit_id? | service_id?, summary, impact: OUTAGE|DEGRADED|
+                                       INTERMITTENT, started_ms?}  -> 201 fault (LOGGED); 200 with the existing fault
+                                       when the customer_ref is known (idempotent by customer_ref)
+    GET   /faults/{id}                GET /faults?customer_ref=&status=   -> {"faults": [...], "total": n}
+    POST  /faults/{id}/messages       {message_id, body}   a message to the partner (idempotent by message_id); one
+                                      answering its question (AWAITING_CUSTOMER) sends the work on
+    POST  /faults/{id}/confirm        the customer agrees the fault is cleared -> CLOSED
+    POST  /faults/{id}/dispute        {reason}  the fault is not cleared -> REOPENED, then worked again
+    POST  /faults/{id}/withdraw       the customer withdraws the fault -> WITHDRAWN
+    GET   /faults/{id}/visit-slots    -> {"slots": [{"start_ms", "end_ms"}]} when an engineer must visit
+    POST  /faults/{id}/visit          {start_ms}  books the visit in one of those slots -> fault
+
+Fault statuses: LOGGED, TRIAGE, AWAITING_CUSTOMER (`question` says what it needs), ENGINEER_ASSIGNED (`visit`
+{required, booked_start_ms, booked_end_ms} when someone must go on site), CLEARED (`cleared_ms`), REOPENED,
+CLOSED, WITHDRAWN. Messages are [{message_id, from: PARTNER|CUSTOMER, body, sent_ms}]. Fault events go to the
+same webhooks as {"event_id", "event_type": "fault.status_changed", "fault_id", "customer_ref", "status",
+"revision", "occurred_at", "question"}.
+
 A site is {"line1", "line2"?, "town", "region"?, "postcode"?, "country_code"} (two capital letters). Speeds
 are sold in tiers (SPEED_TIERS) for price requests and circuits; feasibility takes any positive speed.
 
@@ -89,6 +109,9 @@ CIRCUIT_STATUSES: tuple[str, ...] = (
 CLOSED = frozenset({"CANCELLED", "DECLINED", "FAILED"})
 SIGNATURE_HEADER = "X-Partner-Signature"
 EVENT_TYPE = "circuit.status_changed"
+FAULT_EVENT = "fault.status_changed"
+FAULT_STATUSES: tuple[str, ...] = ("LOGGED", "TRIAGE", "AWAITING_CUSTOMER", "ENGINEER_ASSIGNED", "CLEARED",
+                                   "REOPENED", "CLOSED", "WITHDRAWN")
 
 
 def ms(at: datetime) -> int:
@@ -134,6 +157,11 @@ class Behaviour:
     cancel_after: timedelta = timedelta(days=1)
     regrade_after: timedelta = timedelta(days=2)
     currency: str = "GBP"
+    triage_after: timedelta = timedelta(minutes=30)  # a fault goes LOGGED -> TRIAGE
+    repair_after: timedelta = timedelta(hours=4)  # from triage (or the answer, or the visit) to CLEARED
+    fault_question: str | None = None  # if set, triage asks this and waits for a customer message
+    fault_visit: bool = False  # if set, the repair needs an engineer on site (visit slots, then booking)
+    visit_hours: tuple[int, int] = (8, 18)  # the engineers' day, UTC; slots of two hours
 
 
 @dataclass(slots=True)
@@ -220,6 +248,37 @@ class Circuit:
         }
 
 
+@dataclass(slots=True)
+class Fault:
+    fault_id: str
+    customer_ref: str
+    circuit_id: str | None
+    service_id: str | None
+    summary: str
+    impact: str
+    created_at: datetime
+    started_at: datetime | None
+    status: str = "LOGGED"
+    status_since: datetime | None = None
+    revision: int = 1
+    question: str | None = None
+    asked: bool = False
+    visit: dict[str, Any] | None = None
+    cleared_at: datetime | None = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    schedule: list[Step] = field(default_factory=list)
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "fault_id": self.fault_id, "customer_ref": self.customer_ref, "circuit_id": self.circuit_id,
+            "service_id": self.service_id, "summary": self.summary, "impact": self.impact, "status": self.status,
+            "revision": self.revision, "question": self.question, "visit": dict(self.visit) if self.visit else None,
+            "created_ms": ms(self.created_at), "started_ms": ms(self.started_at) if self.started_at else None,
+            "status_since_ms": ms(self.status_since or self.created_at),
+            "cleared_ms": ms(self.cleared_at) if self.cleared_at else None, "messages": list(self.messages),
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Webhook:
     webhook_id: str
@@ -297,6 +356,28 @@ class CancelIn(_Body):
     cancel_ref: str | None = Field(default=None, max_length=64)
 
 
+class FaultIn(_Body):
+    customer_ref: str = Field(min_length=1, max_length=64)
+    circuit_id: str | None = None
+    service_id: str | None = None
+    summary: str = Field(min_length=1, max_length=1000)
+    impact: str = Field(pattern=r"^(OUTAGE|DEGRADED|INTERMITTENT)$")
+    started_ms: int | None = Field(default=None, ge=0)
+
+
+class MessageIn(_Body):
+    message_id: str = Field(min_length=1, max_length=64)
+    body: str = Field(min_length=1, max_length=2000)
+
+
+class DisputeIn(_Body):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class VisitIn(_Body):
+    start_ms: int = Field(ge=0)
+
+
 class WebhookIn(_Body):
     url: str = Field(pattern=r"^https?://")
     secret: str = Field(min_length=8, max_length=200)
@@ -318,6 +399,7 @@ class PartnerEmulator:
         self.feasibility: dict[str, dict[str, Any]] = {}
         self.price_requests: dict[str, dict[str, Any]] = {}
         self.circuits: dict[str, Circuit] = {}
+        self.fault_tickets: dict[str, Fault] = {}  # the customers' faults (its trouble tickets)
         self.webhooks: dict[str, Webhook] = {}
         self.requests: list[Seen] = []
         self.deliveries: list[Delivery] = []
@@ -544,6 +626,139 @@ class PartnerEmulator:
                 circuit.revision += 1
         return {"decision": decision, "reason": reason, "circuit": circuit.view()}
 
+    # -- faults
+    def fault(self, fault_id: str) -> Fault:
+        found = self.fault_tickets.get(fault_id)
+        if found is None:
+            raise PartnerError(404, "not_found", f"no fault {fault_id}")
+        return found
+
+    def open_fault(self, body: FaultIn) -> tuple[Fault, bool]:
+        known = next((f for f in self.fault_tickets.values() if f.customer_ref == body.customer_ref), None)
+        if known is not None:
+            return known, False
+        if body.circuit_id is None and body.service_id is None:
+            raise PartnerError(422, "validation", "say which circuit or service is faulty",
+                               [{"field": "circuit_id", "issue": "circuit_id or service_id is required"}])
+        circuit = self.circuits.get(body.circuit_id) if body.circuit_id else next(
+            (c for c in self.circuits.values() if c.service_id == body.service_id), None)
+        if circuit is None:
+            raise PartnerError(422, "validation", "no such circuit or service",
+                               [{"field": "service_id" if body.service_id else "circuit_id", "issue": "not found"}])
+        now = self.now()
+        fault = Fault(fault_id=self._next("FLT-"), customer_ref=body.customer_ref, circuit_id=circuit.circuit_id,
+                      service_id=circuit.service_id, summary=body.summary, impact=body.impact, created_at=now,
+                      started_at=datetime.fromtimestamp(body.started_ms / 1000, UTC) if body.started_ms else None,
+                      status_since=now)
+        fault.schedule = [Step(now + self.behaviour.triage_after, "TRIAGE")]
+        self.fault_tickets[fault.fault_id] = fault
+        self._queue_fault(fault)
+        return fault, True
+
+    def _after_triage(self, fault: Fault, at: datetime) -> None:
+        """What follows triage: a question, a visit to book, or the repair itself."""
+        b = self.behaviour
+        if b.fault_question and not fault.asked:
+            fault.asked = True
+            fault.question = b.fault_question
+            self._fault_change(fault, "AWAITING_CUSTOMER", at)
+        elif b.fault_visit and not (fault.visit or {}).get("booked_start_ms"):
+            fault.visit = {"required": True, "booked_start_ms": None, "booked_end_ms": None}
+            self._fault_change(fault, "ENGINEER_ASSIGNED", at)
+        else:
+            if fault.status != "ENGINEER_ASSIGNED":
+                self._fault_change(fault, "ENGINEER_ASSIGNED", at)
+            fault.schedule = [Step(at + b.repair_after, "CLEARED")]
+
+    def _fault_change(self, fault: Fault, status: str, at: datetime) -> None:
+        fault.status, fault.status_since = status, at
+        fault.revision += 1
+        if status == "CLEARED":
+            fault.cleared_at = at
+        if status != "AWAITING_CUSTOMER":
+            fault.question = None
+        self._queue_fault(fault)
+
+    def _queue_fault(self, fault: Fault) -> None:
+        self.outbox.append({
+            "event_id": self._next("evt_", 8), "event_type": FAULT_EVENT, "fault_id": fault.fault_id,
+            "customer_ref": fault.customer_ref, "status": fault.status, "revision": fault.revision,
+            "occurred_at": ms(fault.status_since or fault.created_at), "question": fault.question,
+        })
+
+    def fault_message(self, fault_id: str, body: MessageIn) -> Fault:
+        fault = self.fault(fault_id)
+        if any(m["message_id"] == body.message_id for m in fault.messages):
+            return fault
+        if fault.status in ("CLOSED", "WITHDRAWN"):
+            raise PartnerError(409, "invalid_state", f"fault {fault_id} is {fault.status}")
+        now = self.now()
+        fault.messages.append({"message_id": body.message_id, "from": "CUSTOMER", "body": body.body,
+                               "sent_ms": ms(now)})
+        fault.revision += 1
+        if fault.status == "AWAITING_CUSTOMER":
+            self._after_triage(fault, now)
+        return fault
+
+    def confirm_fault(self, fault_id: str) -> Fault:
+        fault = self.fault(fault_id)
+        if fault.status == "CLOSED":
+            return fault
+        if fault.status != "CLEARED":
+            raise PartnerError(409, "invalid_state", f"fault {fault_id} is {fault.status}, not CLEARED")
+        fault.schedule.clear()
+        self._fault_change(fault, "CLOSED", self.now())
+        return fault
+
+    def dispute_fault(self, fault_id: str, body: DisputeIn) -> Fault:
+        fault = self.fault(fault_id)
+        if fault.status != "CLEARED":
+            raise PartnerError(409, "invalid_state", f"fault {fault_id} is {fault.status}, not CLEARED")
+        now = self.now()
+        fault.messages.append({"message_id": self._next("MSG-"), "from": "CUSTOMER", "body": body.reason,
+                               "sent_ms": ms(now)})
+        fault.cleared_at = None
+        self._fault_change(fault, "REOPENED", now)
+        fault.schedule = [Step(now + self.behaviour.triage_after, "TRIAGE")]
+        return fault
+
+    def withdraw_fault(self, fault_id: str) -> Fault:
+        fault = self.fault(fault_id)
+        if fault.status in ("CLOSED", "WITHDRAWN"):
+            return fault
+        fault.schedule.clear()
+        self._fault_change(fault, "WITHDRAWN", self.now())
+        return fault
+
+    def visit_slots(self, fault_id: str) -> list[dict[str, int]]:
+        fault = self.fault(fault_id)
+        if not (fault.visit or {}).get("required"):
+            raise PartnerError(409, "no_visit", f"fault {fault_id} needs no visit")
+        start_h, end_h = self.behaviour.visit_hours
+        day = self.now().date() + timedelta(days=1)
+        slots = []
+        for d in range(3):
+            for h in range(start_h, end_h - 1, 2):
+                at = datetime(day.year, day.month, day.day, h, tzinfo=UTC) + timedelta(days=d)
+                slots.append({"start_ms": ms(at), "end_ms": ms(at + timedelta(hours=2))})
+        return slots
+
+    def book_visit(self, fault_id: str, body: VisitIn) -> Fault:
+        fault = self.fault(fault_id)
+        offered = {s["start_ms"]: s for s in self.visit_slots(fault_id)}
+        if (fault.visit or {}).get("booked_start_ms") == body.start_ms:
+            return fault
+        slot = offered.get(body.start_ms)
+        if slot is None:
+            raise PartnerError(422, "validation", "not one of the offered slots",
+                               [{"field": "start_ms", "issue": "pick one from visit-slots"}])
+        fault.visit = {"required": True, "booked_start_ms": slot["start_ms"], "booked_end_ms": slot["end_ms"]}
+        fault.revision += 1
+        end = datetime.fromtimestamp(slot["end_ms"] / 1000, UTC)
+        fault.schedule = [Step(end, "CLEARED")]  # the engineer repairs during the visit
+        self._queue_fault(fault)
+        return fault
+
     # -- time
     def tick(self) -> int:
         """Apply every transition that is due by now(), oldest first; returns how many were applied."""
@@ -552,6 +767,17 @@ class PartnerEmulator:
         now = self.now()
         applied = 0
         while True:
+            faults = [f for f in self.fault_tickets.values() if f.schedule and f.schedule[0].at <= now]
+            if faults:
+                fault = min(faults, key=lambda f: f.schedule[0].at)
+                fstep = fault.schedule.pop(0)
+                if fstep.status == "TRIAGE":
+                    self._fault_change(fault, "TRIAGE", fstep.at)
+                    self._after_triage(fault, fstep.at)
+                else:
+                    self._fault_change(fault, fstep.status, fstep.at)
+                applied += 1
+                continue
             due = [c for c in self.circuits.values() if c.schedule and c.schedule[0].at <= now]
             if not due:
                 return applied
@@ -729,6 +955,47 @@ def create_app(emulator: PartnerEmulator | None = None, *, tick_interval_s: floa
     async def cancel_circuit(circuit_id: str, body: CancelIn) -> dict[str, Any]:
         return emu.cancel(circuit_id, body)
 
+    @api.post("/faults", status_code=201)
+    async def post_fault(body: FaultIn, response: Response) -> dict[str, Any]:
+        fault, created = emu.open_fault(body)
+        if not created:
+            response.status_code = 200
+        return fault.view()
+
+    @api.get("/faults")
+    async def list_faults(customer_ref: str | None = None, status: str | None = None) -> dict[str, Any]:
+        found = [f for f in emu.fault_tickets.values() if (customer_ref is None or f.customer_ref == customer_ref)
+                 and (status is None or f.status == status)]
+        return {"faults": [f.view() for f in found[:100]], "total": len(found)}
+
+    @api.get("/faults/{fault_id}")
+    async def get_fault(fault_id: str) -> dict[str, Any]:
+        return emu.fault(fault_id).view()
+
+    @api.post("/faults/{fault_id}/messages")
+    async def post_fault_message(fault_id: str, body: MessageIn) -> dict[str, Any]:
+        return emu.fault_message(fault_id, body).view()
+
+    @api.post("/faults/{fault_id}/confirm")
+    async def confirm_fault(fault_id: str) -> dict[str, Any]:
+        return emu.confirm_fault(fault_id).view()
+
+    @api.post("/faults/{fault_id}/dispute")
+    async def dispute_fault(fault_id: str, body: DisputeIn) -> dict[str, Any]:
+        return emu.dispute_fault(fault_id, body).view()
+
+    @api.post("/faults/{fault_id}/withdraw")
+    async def withdraw_fault(fault_id: str) -> dict[str, Any]:
+        return emu.withdraw_fault(fault_id).view()
+
+    @api.get("/faults/{fault_id}/visit-slots")
+    async def get_visit_slots(fault_id: str) -> dict[str, Any]:
+        return {"slots": emu.visit_slots(fault_id)}
+
+    @api.post("/faults/{fault_id}/visit")
+    async def post_visit(fault_id: str, body: VisitIn) -> dict[str, Any]:
+        return emu.book_visit(fault_id, body).view()
+
     @api.post("/webhooks", status_code=201)
     async def post_webhook(body: WebhookIn, response: Response) -> dict[str, Any]:
         existing = next((w for w in emu.webhooks.values() if w.url == body.url), None)
@@ -736,7 +1003,7 @@ def create_app(emulator: PartnerEmulator | None = None, *, tick_interval_s: floa
         emu.webhooks[hook.webhook_id] = hook
         if existing is not None:
             response.status_code = 200
-        return {"webhook_id": hook.webhook_id, "url": hook.url, "events": [EVENT_TYPE]}
+        return {"webhook_id": hook.webhook_id, "url": hook.url, "events": [EVENT_TYPE, FAULT_EVENT]}
 
     @api.get("/webhooks")
     async def list_webhooks() -> dict[str, Any]:

@@ -191,7 +191,7 @@ async def react(uow: UnitOfWork, profile: SellerProfile, ft: FederatedTicket, es
         if "booking" not in wo:
             cmd = await store_command(uow, ft, esc, BOOK_APPOINTMENT, wo["id"], {
                 "workOrder": {"provider": wo.get("provider", esc.provider_id), "kind": "workOrder", "id": wo["id"]},
-                "window": _access_window(ft)}, now)
+                "window": _access_window(ft), "siteContact": await site_contact(uow, ft)}, now)
             wo["booking"] = cmd.idempotency_key if cmd else "stored"
     if esc.expected_resolution and ft.state not in TICKET_TERMINAL \
             and not any(m["kind"] == "expectedResolution" and m.get("date") == iso(esc.expected_resolution)
@@ -583,7 +583,8 @@ async def work_order_needs_visit(uow_factory: UowFactory, clock: Clock, ref: Ext
             esc.work_orders.append(wo)
         if "booking" not in wo:
             cmd = await store_command(uow, ft, esc, BOOK_APPOINTMENT, ref.value, {
-                "workOrder": ref_json(dataclasses.replace(ref, kind="workOrder")), "window": _access_window(ft)}, now)
+                "workOrder": ref_json(dataclasses.replace(ref, kind="workOrder")), "window": _access_window(ft),
+                "siteContact": await site_contact(uow, ft)}, now)
             wo["booking"] = cmd.idempotency_key if cmd else "stored"
         await uow.federated_tickets.save(ft)
         await uow.commit()
@@ -674,7 +675,8 @@ async def _book(adapter: SupplierAdapter, cmd: OutboundCommand, clock: Clock) ->
     fitting = [s for s in slots if _inside(s, window)] if window else slots
     if not fitting:
         return SupplierRejected(adapter.provider_id, "no time slot inside the site's access hours", code="noSlot")
-    return await adapter.book_appointment(ref, fitting[0], note=f"Booked by the buyer (ref {cmd.idempotency_key}).")
+    return await adapter.book_appointment(ref, fitting[0], note=f"Booked by the buyer (ref {cmd.idempotency_key}).",
+                                          site_contact=cmd.payload.get("siteContact"))
 
 
 def _inside(slot: Slot, window: dict[str, Any]) -> bool:

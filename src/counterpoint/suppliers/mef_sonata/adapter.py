@@ -35,6 +35,13 @@ from counterpoint.core.orchestration.supply import (
     SupplierRejected,
     SupplierUnavailable,
 )
+from counterpoint.core.orchestration.ticket_supply import (
+    AppointmentAnswer,
+    Slot,
+    TicketObservation,
+    TicketRequest,
+    WorkOrderView,
+)
 from counterpoint.core.shared.apis import EVENT_RESOURCES
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.ids import ExternalRef
@@ -52,6 +59,8 @@ EVENTS: dict[str, tuple[str, str]] = {
 # The MEF 123 guide spells one event differently from its notification envelope; accept both on receipt.
 _EVENT_ALIASES = {"productOrderItemExpectedCompletionDateSetEvent": "productOrderItemExpectedCompletionDateSet"}
 SUBSCRIBED_APIS = ("productOrder", "quote", "poq", "troubleTicket")
+# hubs a Seller may not serve (not every Seller books visits): registered when they answer, else polled
+OPTIONAL_APIS = ("workOrder",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +250,112 @@ class SonataAdapter:
                 except SupplierError:
                     pass  # the listener stays registered; events for it are verified like any other
             raise
+        for function in OPTIONAL_APIS:
+            types = ",".join(t for t, (api, _) in EVENTS.items() if api == function)
+            try:
+                answer = await self.api.register_listener(function, callback_base_url, f"eventType={types}")
+            except SupplierError:
+                continue  # no such hub there: polling follows its tickets
+            if isinstance(answer.get("id"), str) and answer["id"]:
+                made.append((function, answer["id"]))
         return [listener_id for _, listener_id in made]
+
+    # ---- trouble tickets (MEF 124) ---------------------------------------------------------------------
+    async def open_ticket(self, req: TicketRequest) -> TicketObservation:
+        """createTroubleTicket about the supplier's product; our reference is the externalId (find_ticket)."""
+        product = req.product_ref
+        body: dict[str, Any] = {
+            "externalId": req.our_ref, "description": req.description[:1000], "observedImpact": req.observed_impact,
+            "priority": req.priority, "severity": req.severity, "ticketType": req.ticket_type,
+            "relatedEntity": [{"id": product.value if product else "", "role": "affectedProduct",
+                               "@referredType": "Product" if product is None or product.kind == "product"
+                               else "ProductOrder"}],
+            "relatedContactInformation": [self.buyer.contact.as_mef("reporterContact")],
+        }
+        if req.issue_start is not None:
+            body["issueStartDate"] = iso(req.issue_start)
+        if req.notes:
+            body["note"] = [self._note(f"{req.our_ref[:24]}-{n}", text) for n, text in enumerate(req.notes, 1)]
+        doc = await self.api.create_ticket(body, correlation_id=req.correlation_id, idempotency_key=req.our_ref)
+        return self._ticket(doc, Source.COMMAND, write=True)
+
+    async def get_ticket(self, ref: ExternalRef) -> TicketObservation:
+        return self._ticket(await self.api.get_ticket(self._own(ref, "troubleTicket")), Source.POLL)
+
+    async def find_ticket(self, our_ref: str) -> TicketObservation | None:
+        found = await self.api.list_tickets({"externalId": our_ref, "limit": 50})
+        ids = [t["id"] for t in found if isinstance(t, dict) and t.get("externalId") == our_ref
+               and isinstance(t.get("id"), str) and t["id"]]
+        if not ids:
+            return None
+        return self._ticket(await self.api.get_ticket(ids[0]), Source.RECOVERY)
+
+    async def add_ticket_note(self, ref: ExternalRef, *, note_id: str, text: str) -> TicketObservation:
+        """patchTroubleTicket appending one note (a merge patch replaces the list: the existing notes go too)."""
+        tid = self._own(ref, "troubleTicket")
+        current = await self.api.get_ticket(tid)
+        notes = [n for n in current.get("note") or [] if isinstance(n, dict)]
+        if any(n.get("id") == note_id for n in notes):
+            return self._ticket(current, Source.COMMAND)
+        doc = await self.api.patch_ticket(tid, {"note": [*notes, self._note(note_id, text)]})
+        return self._ticket(doc, Source.COMMAND, write=True)
+
+    async def close_ticket(self, ref: ExternalRef) -> TicketObservation:
+        tid = self._own(ref, "troubleTicket")
+        await self.api.ticket_action(tid, "close")
+        return self._ticket(await self.api.get_ticket(tid), Source.COMMAND)
+
+    async def reopen_ticket(self, ref: ExternalRef, *, reason: str) -> TicketObservation:
+        tid = self._own(ref, "troubleTicket")
+        await self.api.ticket_action(tid, "reopen", {"reason": reason[:1000]})
+        return self._ticket(await self.api.get_ticket(tid), Source.COMMAND)
+
+    async def cancel_ticket(self, ref: ExternalRef) -> TicketObservation:
+        tid = self._own(ref, "troubleTicket")
+        await self.api.ticket_action(tid, "cancel")
+        return self._ticket(await self.api.get_ticket(tid), Source.COMMAND)
+
+    # ---- work orders and appointments (MEF 137) --------------------------------------------------------
+    async def get_work_order(self, ref: ExternalRef) -> WorkOrderView:
+        doc = await self.api.get_work_order(self._own(ref, "workOrder"))
+        return self._read(mapping.work_order_view, doc)
+
+    async def search_time_slots(self, work_order: ExternalRef, wanted: list[Slot]) -> list[Slot]:
+        body = {"workOrder": {"id": self._own(work_order, "workOrder")},
+                "requestedTimeSlot": [{"validFor": {"startDateTime": iso(w.start), "endDateTime": iso(w.end)}}
+                                      for w in wanted]}
+        found = await self.api.search_time_slots(body)
+        return [slot for raw in found.get("availableTimeSlot") or [] if (slot := mapping.slot_of(raw))]
+
+    async def book_appointment(self, work_order: ExternalRef, slot: Slot, *, note: str,
+                               site_contact: dict[str, Any] | None = None) -> AppointmentAnswer:
+        """createAppointment in the slot, naming us and the person on site (MEF 137 wants both)."""
+        place = {k: v for k, v in (site_contact or {}).items() if k in (
+            "name", "emailAddress", "number", "numberExtension", "organization") and isinstance(v, str)}
+        on_site = {**self.buyer.contact.as_mef("appointmentPlaceContact"), **place, "role": "appointmentPlaceContact"}
+        body = {"workOrder": {"id": self._own(work_order, "workOrder")},
+                "validFor": {"startDateTime": iso(slot.start), "endDateTime": iso(slot.end)},
+                "relatedContactInformation": [self.buyer.contact.as_mef("buyerAppointmentContact"), on_site],
+                "note": [self._note("1", note)]}
+        doc = await self.api.create_appointment(body)
+        return self._read(mapping.appointment_answer, doc, write=True)
+
+    async def find_appointment(self, work_order: ExternalRef) -> AppointmentAnswer | None:
+        found = await self.api.list_appointments({"workOrderId": self._own(work_order, "workOrder"), "limit": 50})
+        live = [a for a in found if isinstance(a, dict) and isinstance(a.get("id"), str)
+                and a.get("status") not in ("cancelled", "failed")]
+        if not live:
+            return None
+        return self._read(mapping.appointment_answer, await self.api.get_appointment(live[0]["id"]))
+
+    def _note(self, note_id: str, text: str) -> dict[str, Any]:
+        return {"id": note_id, "author": self.buyer.contact.name, "date": iso(self.clock.now()), "source": "buyer",
+                "text": text}
+
+    def _ticket(self, doc: Any, source: Source, *, write: bool = False) -> TicketObservation:
+        observation: TicketObservation = self._read(functools.partial(mapping.observe_ticket, source=source), doc,
+                                                    write=write)
+        return observation
 
     def parse_callback(self, path: str, headers: dict[str, str], body: bytes) -> CallbackNote:
         """Check a MEF notification and say which resource it is about (MEF events carry no state)."""

@@ -26,7 +26,7 @@ MEDIA_TYPE = "application/json;charset=utf-8"
 
 # function -> (API name in the Sonata base path, major version we speak unless the profile says otherwise)
 APIS: dict[str, tuple[str, str]] = {f: sonata_api(f) for f in ("poq", "quote", "productOrder", "productInventory",
-                                                             "troubleTicket")}
+                                                                "troubleTicket", "appointment", "workOrder")}
 
 
 def base_path(config: ProviderConfig, function: str) -> str:
@@ -100,6 +100,55 @@ class SonataClient:
             raise SupplierUnavailable(self.config.id, "listIncident answered something other than a list")
         return found
 
+    # ---- trouble tickets (MEF 124) ---------------------------------------------------------------------
+    async def create_ticket(self, body: dict[str, Any], *, correlation_id: str | None = None,
+                            idempotency_key: str | None = None) -> dict[str, Any]:
+        return await self._write("troubleTicket", "/troubleTicket", body, correlation_id, idempotency_key)
+
+    async def get_ticket(self, ticket_id: str, *, correlation_id: str | None = None) -> dict[str, Any]:
+        return await self._read("troubleTicket", f"/troubleTicket/{_segment(ticket_id)}", correlation_id)
+
+    async def list_tickets(self, params: dict[str, Any], *, correlation_id: str | None = None) -> list[Any]:
+        found = await self._read("troubleTicket", "/troubleTicket", correlation_id, params=params)
+        if not isinstance(found, list):
+            raise SupplierUnavailable(self.config.id, "listTroubleTicket answered something other than a list")
+        return found
+
+    async def patch_ticket(self, ticket_id: str, body: dict[str, Any], *, correlation_id: str | None = None
+                           ) -> dict[str, Any]:
+        return await self._write("troubleTicket", f"/troubleTicket/{_segment(ticket_id)}", body, correlation_id,
+                                 None, method="PATCH")
+
+    async def ticket_action(self, ticket_id: str, action: str, body: dict[str, Any] | None = None, *,
+                            correlation_id: str | None = None) -> None:
+        """cancelTroubleTicket, closeTroubleTicket or reopenTroubleTicket (204, no body)."""
+        content = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
+        headers = {"Content-Type": MEDIA_TYPE} if body is not None else None
+        response = await self.http.request("POST", base_path(self.config, "troubleTicket")
+                                           + f"/troubleTicket/{_segment(ticket_id)}/{action}", content=content,
+                                           params=self._params(), headers=headers, correlation_id=correlation_id)
+        _check(self.config.id, response)
+
+    # ---- work orders and appointments (MEF 137) --------------------------------------------------------
+    async def get_work_order(self, work_order_id: str, *, correlation_id: str | None = None) -> dict[str, Any]:
+        return await self._read("workOrder", f"/workorder/{_segment(work_order_id)}", correlation_id)
+
+    async def search_time_slots(self, body: dict[str, Any], *, correlation_id: str | None = None) -> dict[str, Any]:
+        return await self._write("appointment", "/searchTimeSlot", body, correlation_id, None)
+
+    async def create_appointment(self, body: dict[str, Any], *, correlation_id: str | None = None,
+                                 idempotency_key: str | None = None) -> dict[str, Any]:
+        return await self._write("appointment", "/appointment", body, correlation_id, idempotency_key)
+
+    async def list_appointments(self, params: dict[str, Any], *, correlation_id: str | None = None) -> list[Any]:
+        found = await self._read("appointment", "/appointment", correlation_id, params=params)
+        if not isinstance(found, list):
+            raise SupplierUnavailable(self.config.id, "listAppointment answered something other than a list")
+        return found
+
+    async def get_appointment(self, appointment_id: str, *, correlation_id: str | None = None) -> dict[str, Any]:
+        return await self._read("appointment", f"/appointment/{_segment(appointment_id)}", correlation_id)
+
     # ---- notifications (hub) ---------------------------------------------------------------------------
     async def register_listener(self, function: str, callback: str, query: str | None = None,
                                 *, correlation_id: str | None = None) -> dict[str, Any]:
@@ -125,16 +174,16 @@ class SonataClient:
         return params or None
 
     async def _write(self, function: str, path: str, body: dict[str, Any], correlation_id: str | None,
-                     idempotency_key: str | None) -> dict[str, Any]:
+                     idempotency_key: str | None, *, method: str = "POST") -> dict[str, Any]:
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        response = await self.http.request("POST", base_path(self.config, function) + path, content=content,
+        response = await self.http.request(method, base_path(self.config, function) + path, content=content,
                                            params=self._params(), headers={"Content-Type": MEDIA_TYPE},
                                            correlation_id=correlation_id, idempotency_key=idempotency_key)
         _check(self.config.id, response)
         document = _json(response)
         if not isinstance(document, dict):  # it answered yes but we cannot tell to what: it may have acted
-            raise OutcomeUnknown(self.config.id, f"POST {path}: HTTP {response.status_code} with an unreadable body",
-                                 status=response.status_code)
+            raise OutcomeUnknown(self.config.id, f"{method} {path}: HTTP {response.status_code} with an unreadable "
+                                 "body", status=response.status_code)
         return document
 
     async def _read(self, function: str, path: str, correlation_id: str | None,

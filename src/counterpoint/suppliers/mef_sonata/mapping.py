@@ -25,6 +25,14 @@ from counterpoint.core.orchestration.supply import (
     SegmentState,
     Source,
 )
+from counterpoint.core.orchestration.ticket_supply import (
+    AppointmentAnswer,
+    Slot,
+    TicketNote,
+    TicketObservation,
+    TicketState,
+    WorkOrderView,
+)
 from counterpoint.core.shared.ids import ExternalRef
 from counterpoint.core.shared.times import parse_aware
 
@@ -318,6 +326,91 @@ def duration_months(duration: Any) -> int | None:
         return int(amount)
     days = duration_days(duration)
     return round(days / 30) if days is not None else None
+
+
+# ---- MEF 124 trouble ticket ------------------------------------------------------------------------------
+
+TICKET_STATES: dict[str, TicketState] = {
+    "acknowledged": TicketState.OPEN,
+    "inProgress": TicketState.INVESTIGATING,
+    "pending": TicketState.WAITING_FOR_BUYER,  # information or an appointment from us (the seller's note says)
+    "resolved": TicketState.RESOLVED,
+    "reopened": TicketState.INVESTIGATING,  # after our reopen: the one step back (TicketObservation.reopened)
+    "closed": TicketState.CLOSED,
+    "assessingCancellation": TicketState.CANCELLING,
+    "cancelled": TicketState.CANCELLED,
+}
+# the Seller's note asking for information starts with these words (our Seller's convention; others' notes are
+# taken whole)
+_ASKS = ("information needed: ",)
+
+
+def observe_ticket(doc: Any, *, provider: str, source: Source, at: datetime) -> TicketObservation:
+    """A TicketObservation of a MEF 124 TroubleTicket."""
+    doc = _resource(doc)
+    word = _word(doc.get("status")) or ""
+    state = TICKET_STATES.get(word, TicketState.UNRECOGNISED)
+    notes = tuple(TicketNote(id=str(n.get("id")), text=str(n.get("text") or ""), author=str(n.get("author") or ""),
+                             source=str(n.get("source") or ""), at=parse_aware(n.get("date")))
+                  for n in _list(doc.get("note")) if isinstance(n, dict) and n.get("id") is not None)
+    asked = None
+    if state is TicketState.WAITING_FOR_BUYER:
+        theirs = [n for n in notes if n.source == "seller"]
+        if theirs:
+            latest = max(enumerate(theirs), key=lambda t: (t[1].at is not None, t[1].at or datetime.min, t[0]))[1]
+            asked = latest.text
+            for prefix in _ASKS:
+                asked = asked.removeprefix(prefix)
+        else:
+            asked = "information (the supplier gave no detail)"
+    work_orders = tuple(ExternalRef(provider, w["id"], "workOrder") for w in _list(doc.get("workOrder"))
+                        if isinstance(w, dict) and _text(w.get("id")))
+    return TicketObservation(
+        state=state, raw_state=word, ref=ExternalRef(provider, doc["id"], "troubleTicket"), source=source,
+        observed_at=at, as_of=last_change(_list(doc.get("statusChange"))), our_ref=_text(doc.get("externalId")),
+        reopened=word == "reopened", information_required=asked,
+        expected_resolution=parse_aware(doc.get("expectedResolutionDate")),
+        resolved_at=parse_aware(doc.get("resolutionDate")) if state is TicketState.RESOLVED else None,
+        notes=notes, work_orders=work_orders,
+        reason=None if state is not TicketState.UNRECOGNISED else f"unrecognised ticket status {word!r}",
+        evidence=_text(doc.get("href")) or doc["id"])
+
+
+# ---- MEF 137 work order and appointment ---------------------------------------------------------------------
+
+
+def work_order_view(doc: Any, *, provider: str, at: datetime) -> WorkOrderView:
+    doc = _resource(doc)
+    duration = doc.get("duration") if isinstance(doc.get("duration"), dict) else {}
+    minutes = None
+    if isinstance(duration.get("amount"), int | float):
+        factor = {"calendarMinutes": 1, "calendarHours": 60, "businessHours": 60, "calendarDays": 1440}
+        minutes = int(duration["amount"] * factor.get(str(duration.get("units")), 1))
+    return WorkOrderView(
+        ref=ExternalRef(provider, doc["id"], "workOrder"), raw_state=_word(doc.get("state")) or "",
+        appointment_required=doc.get("appointmentRequired") is True,
+        appointments=tuple(ExternalRef(provider, a["id"], "appointment") for a in _list(doc.get("appointment"))
+                           if isinstance(a, dict) and _text(a.get("id"))),
+        observed_at=at, duration_minutes=minutes)
+
+
+def slot_of(raw: Any) -> Slot | None:
+    period = raw.get("validFor") if isinstance(raw, dict) else None
+    if not isinstance(period, dict):
+        return None
+    start, end = parse_aware(period.get("startDateTime")), parse_aware(period.get("endDateTime"))
+    return Slot(start, end) if start and end and end > start else None
+
+
+def appointment_answer(doc: Any, *, provider: str, at: datetime) -> AppointmentAnswer:
+    doc = _resource(doc)
+    slot = slot_of(doc)
+    work_order = doc.get("workOrder") if isinstance(doc.get("workOrder"), dict) else {}
+    if slot is None or not _text(work_order.get("id")):
+        raise UnreadableAnswer("an appointment without its time or work order")
+    return AppointmentAnswer(ref=ExternalRef(provider, doc["id"], "appointment"),
+                             work_order=ExternalRef(provider, work_order["id"], "workOrder"),
+                             raw_state=_word(doc.get("status")) or "", slot=slot, observed_at=at)
 
 
 def last_change(changes: Iterable[Any]) -> datetime | None:

@@ -10,7 +10,10 @@ OutcomeUnknown"). What is particular to this partner stays here:
   so `find_order` searches by it; a speed change carries our reference as `change_ref`, found the same way;
 - a MEF "modify" is a speed change (PATCH) and a "delete" is its cancel endpoint (it calls a cease a cancel);
 - it has no cancellation resource: the decision is recorded on the circuit;
-- its webhooks carry the status itself, signed with HMAC-SHA256 over the raw body.
+- its webhooks carry the status itself, signed with HMAC-SHA256 over the raw body;
+- its trouble tickets are "faults" about a circuit or a live service, idempotent by our reference; an answer
+  to its question is a message, a closure is a confirmation and a reopening a dispute, and a visit (when the
+  repair needs one) is booked on the fault itself: the fault's id names its work order and appointment.
 """
 
 from __future__ import annotations
@@ -43,14 +46,23 @@ from counterpoint.core.orchestration.supply import (
     SupplierRejected,
     SupplierUnavailable,
 )
+from counterpoint.core.orchestration.ticket_supply import (
+    AppointmentAnswer,
+    Slot,
+    TicketObservation,
+    TicketRequest,
+    WorkOrderView,
+)
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.ids import ExternalRef
+from counterpoint.core.shared.times import iso
 from counterpoint.suppliers.partner_json import mapping
 from counterpoint.suppliers.transport import Audit, SupplierHttp
 
 API = "/api/v2"
 SIGNATURE_HEADER = "x-partner-signature"
 EVENT_TYPE = "circuit.status_changed"
+FAULT_EVENT = "fault.status_changed"
 T = TypeVar("T")
 
 
@@ -309,6 +321,14 @@ class PartnerJsonAdapter:
             raise CallbackRejected(self.provider_id, "signed webhook is not JSON") from exc
         if not isinstance(event, dict) or not mapping.optional_text(event.get("event_id")):
             raise CallbackRejected(self.provider_id, "webhook without an event id")
+        if event.get("event_type") == FAULT_EVENT:
+            try:
+                fault = mapping.observe_fault(event, provider=self.provider_id, source=Source.CALLBACK,
+                                              observed_at=self._clock.now(), evidence=str(event["event_id"]))
+            except mapping.MalformedAnswer as exc:
+                raise CallbackRejected(self.provider_id, f"webhook not about a fault: {exc}") from exc
+            return CallbackNote(provider=self.provider_id, ref=fault.ref, event_id=str(event["event_id"]),
+                                event_type=FAULT_EVENT, event_time=fault.as_of, observation=fault)
         try:
             obs = mapping.observe_event(event, provider=self.provider_id, observed_at=self._clock.now())
         except mapping.MalformedAnswer as exc:
@@ -316,6 +336,83 @@ class PartnerJsonAdapter:
         return CallbackNote(provider=self.provider_id, ref=obs.ref, event_id=str(event["event_id"]),
                             event_type=str(event.get("event_type") or EVENT_TYPE), event_time=obs.as_of,
                             observation=obs)
+
+    # ---- faults (trouble tickets) and visits -------------------------------------------------------------------
+
+    def _fault(self, body: Any, source: Source, *, write: bool = False) -> TicketObservation:
+        convert = (self._written if write else self._read)
+        return convert(lambda: mapping.observe_fault(body, provider=self.provider_id, source=source,
+                                                     observed_at=self._clock.now()))
+
+    async def open_ticket(self, req: TicketRequest) -> TicketObservation:
+        body: dict[str, Any] = {"customer_ref": req.our_ref, "summary": req.description[:1000],
+                                "impact": mapping.impact_of(req.observed_impact)}
+        ref = req.product_ref
+        if ref is None:
+            raise SupplierRejected(self.provider_id, "a fault names the circuit or service", code="untranslatable")
+        body["service_id" if ref.kind == "product" else "circuit_id"] = ref.value
+        if req.issue_start is not None:
+            body["started_ms"] = int(req.issue_start.timestamp() * 1000)
+        data = await self._call("POST", "/faults", json_body=body, correlation_id=req.correlation_id,
+                                idempotency_key=req.our_ref)
+        return self._fault(data, Source.COMMAND, write=True)
+
+    async def get_ticket(self, ref: ExternalRef) -> TicketObservation:
+        return self._fault(await self._call("GET", f"/faults/{ref.value}"), Source.POLL)
+
+    async def find_ticket(self, our_ref: str) -> TicketObservation | None:
+        data = await self._call("GET", "/faults", params={"customer_ref": our_ref})
+        faults = [f for f in (data.get("faults") if isinstance(data, dict) else None) or []
+                  if isinstance(f, dict) and f.get("customer_ref") == our_ref]
+        return self._fault(faults[0], Source.RECOVERY) if faults else None
+
+    async def add_ticket_note(self, ref: ExternalRef, *, note_id: str, text: str) -> TicketObservation:
+        data = await self._call("POST", f"/faults/{ref.value}/messages", json_body={"message_id": note_id[:64],
+                                                                                    "body": text[:2000]},
+                                idempotency_key=note_id, idempotent=True)  # idempotent by message_id
+        return self._fault(data, Source.COMMAND, write=True)
+
+    async def close_ticket(self, ref: ExternalRef) -> TicketObservation:
+        data = await self._call("POST", f"/faults/{ref.value}/confirm", idempotent=True)
+        return self._fault(data, Source.COMMAND, write=True)
+
+    async def reopen_ticket(self, ref: ExternalRef, *, reason: str) -> TicketObservation:
+        data = await self._call("POST", f"/faults/{ref.value}/dispute", json_body={"reason": reason[:1000]})
+        return self._fault(data, Source.COMMAND, write=True)
+
+    async def cancel_ticket(self, ref: ExternalRef) -> TicketObservation:
+        data = await self._call("POST", f"/faults/{ref.value}/withdraw", idempotent=True)
+        return self._fault(data, Source.COMMAND, write=True)
+
+    async def get_work_order(self, ref: ExternalRef) -> WorkOrderView:
+        data = await self._call("GET", f"/faults/{ref.value}")
+        return self._read(lambda: mapping.visit_of(data, provider=self.provider_id, observed_at=self._clock.now()))
+
+    async def search_time_slots(self, work_order: ExternalRef, wanted: list[Slot]) -> list[Slot]:
+        data = await self._call("GET", f"/faults/{work_order.value}/visit-slots")
+        inside = [s for s in mapping.slots_of(data)
+                  if not wanted or any(w.start <= s.start and s.end <= w.end for w in wanted)]
+        return inside
+
+    async def book_appointment(self, work_order: ExternalRef, slot: Slot, *, note: str,
+                               site_contact: dict[str, Any] | None = None) -> AppointmentAnswer:
+        data = await self._call("POST", f"/faults/{work_order.value}/visit",
+                                json_body={"start_ms": int(slot.start.timestamp() * 1000)}, idempotent=True)
+        answer = self._written(lambda: mapping.booked_visit(data, provider=self.provider_id,
+                                                            observed_at=self._clock.now()))
+        if answer is None:
+            raise OutcomeUnknown(self.provider_id, f"the visit at {iso(slot.start)} is not shown as booked")
+        if site_contact:  # the partner takes the person on site as a message
+            await self.add_ticket_note(ExternalRef(self.provider_id, work_order.value, "troubleTicket"),
+                                       note_id=f"visit-contact-{int(slot.start.timestamp())}",
+                                       text="On site: " + ", ".join(str(site_contact.get(k)) for k in (
+                                           "name", "number", "emailAddress") if site_contact.get(k)))
+        return answer
+
+    async def find_appointment(self, work_order: ExternalRef) -> AppointmentAnswer | None:
+        data = await self._call("GET", f"/faults/{work_order.value}")
+        return self._read(lambda: mapping.booked_visit(data, provider=self.provider_id,
+                                                       observed_at=self._clock.now()))
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -17,6 +17,17 @@ is malformed (`MalformedAnswer`): we cannot say what it is about.
     DECLINED                 REJECTED
     FAILED                   FAILED
     anything else            UNRECOGNISED
+
+    partner fault status     TicketState
+    LOGGED                   OPEN
+    TRIAGE                   INVESTIGATING
+    ENGINEER_ASSIGNED        INVESTIGATING (visit.required and not booked -> a work order that needs a visit)
+    AWAITING_CUSTOMER        WAITING_FOR_BUYER (question -> information_required)
+    CLEARED                  RESOLVED (cleared_ms -> resolved_at)
+    REOPENED                 INVESTIGATING, reopened
+    CLOSED                   CLOSED
+    WITHDRAWN                CANCELLED
+    anything else            UNRECOGNISED
 """
 
 from __future__ import annotations
@@ -36,6 +47,14 @@ from counterpoint.core.orchestration.supply import (
     SegmentState,
     Source,
 )
+from counterpoint.core.orchestration.ticket_supply import (
+    AppointmentAnswer,
+    Slot,
+    TicketNote,
+    TicketObservation,
+    TicketState,
+    WorkOrderView,
+)
 from counterpoint.core.ordering.payload import bandwidth_mbps
 from counterpoint.core.shared.ids import ExternalRef
 
@@ -52,6 +71,17 @@ CIRCUIT_STATES: dict[str, SegmentState] = {
     "CANCELLED": SegmentState.CANCELLED,
     "DECLINED": SegmentState.REJECTED,
     "FAILED": SegmentState.FAILED,
+}
+
+FAULT_STATES: dict[str, TicketState] = {
+    "LOGGED": TicketState.OPEN,
+    "TRIAGE": TicketState.INVESTIGATING,
+    "ENGINEER_ASSIGNED": TicketState.INVESTIGATING,
+    "AWAITING_CUSTOMER": TicketState.WAITING_FOR_BUYER,
+    "CLEARED": TicketState.RESOLVED,
+    "REOPENED": TicketState.INVESTIGATING,
+    "CLOSED": TicketState.CLOSED,
+    "WITHDRAWN": TicketState.CANCELLED,
 }
 
 FEASIBILITY: dict[str, QualificationState] = {
@@ -287,3 +317,66 @@ def ready_by(at: datetime | None) -> str | None:
         return None
     day: date = at.astimezone(UTC).date() if at.tzinfo else at.date()
     return day.isoformat()
+
+
+# ---- faults (the partner's tickets) and their visits ------------------------------------------------------------
+
+
+def observe_fault(body: Any, *, provider: str, source: Source, observed_at: datetime,
+                  evidence: str | None = None) -> TicketObservation:
+    """A TicketObservation of a partner fault (a document or a webhook event: both carry the status)."""
+    fault_id = require_id(body, "fault_id")
+    word = str(body.get("status") or "")
+    state = FAULT_STATES.get(word, TicketState.UNRECOGNISED)
+    visit = body.get("visit") if isinstance(body.get("visit"), dict) else None
+    notes = tuple(TicketNote(id=str(m.get("message_id")), text=str(m.get("body") or ""), author=str(m.get("from")),
+                             source="seller" if m.get("from") == "PARTNER" else "buyer", at=to_utc(m.get("sent_ms")))
+                  for m in body.get("messages") or [] if isinstance(m, dict) and m.get("message_id"))
+    since = to_utc(body.get("status_since_ms") if "status_since_ms" in body else body.get("occurred_at"))
+    return TicketObservation(
+        state=state, raw_state=word, ref=ExternalRef(provider, fault_id, "troubleTicket"), source=source,
+        observed_at=observed_at, as_of=since, our_ref=optional_text(body.get("customer_ref")),
+        reopened=word == "REOPENED",
+        information_required=(optional_text(body.get("question")) or "information (no detail given)")
+        if state is TicketState.WAITING_FOR_BUYER else None,
+        resolved_at=to_utc(body.get("cleared_ms")) if state is TicketState.RESOLVED else None, notes=notes,
+        # the partner's visit is its work order; it is named after the fault
+        work_orders=(ExternalRef(provider, fault_id, "workOrder"),) if visit and visit.get("required") else (),
+        reason=None if state is not TicketState.UNRECOGNISED else f"unrecognised fault status {word!r}",
+        evidence=evidence or f"fault/{fault_id}/r{body.get('revision')}")
+
+
+def visit_of(body: Any, *, provider: str, observed_at: datetime) -> WorkOrderView:
+    fault_id = require_id(body, "fault_id")
+    visit = body.get("visit") if isinstance(body.get("visit"), dict) else {}
+    booked = visit.get("booked_start_ms") is not None
+    return WorkOrderView(ref=ExternalRef(provider, fault_id, "workOrder"), raw_state=str(body.get("status") or ""),
+                         appointment_required=bool(visit.get("required")),
+                         appointments=(ExternalRef(provider, fault_id, "appointment"),) if booked else (),
+                         observed_at=observed_at, duration_minutes=120 if visit.get("required") else None)
+
+
+def slots_of(body: Any) -> list[Slot]:
+    out = []
+    for raw in (body.get("slots") if isinstance(body, dict) else None) or []:
+        if not isinstance(raw, dict):
+            continue
+        start, end = to_utc(raw.get("start_ms")), to_utc(raw.get("end_ms"))
+        if start and end and end > start:
+            out.append(Slot(start, end))
+    return out
+
+
+def booked_visit(body: Any, *, provider: str, observed_at: datetime) -> AppointmentAnswer | None:
+    fault_id = require_id(body, "fault_id")
+    visit = body.get("visit") if isinstance(body.get("visit"), dict) else {}
+    start, end = to_utc(visit.get("booked_start_ms")), to_utc(visit.get("booked_end_ms"))
+    if start is None or end is None:
+        return None
+    return AppointmentAnswer(ref=ExternalRef(provider, fault_id, "appointment"),
+                             work_order=ExternalRef(provider, fault_id, "workOrder"), raw_state="BOOKED",
+                             slot=Slot(start, end), observed_at=observed_at)
+
+
+def impact_of(observed_impact: str) -> str:
+    return {"down": "OUTAGE", "degraded": "DEGRADED", "intermittent": "INTERMITTENT"}.get(observed_impact, "OUTAGE")
