@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from counterpoint.core.orchestration.codec import ref_from, ref_json
@@ -77,8 +76,6 @@ from counterpoint.core.sla.model import (
     Fact,
     Impact,
     Responsible,
-    SegmentTerms,
-    ServiceTerms,
 )
 
 # the words an information request uses when what it wants is someone to let the engineer in
@@ -314,7 +311,7 @@ async def tick_ticket(uow_factory: UowFactory, clock: Clock, profile: SellerProf
             moved += await observe_ticket(uow, profile, ft, ft.escalation(esc_id), obs, now=now)
         if diagnose and report is not None and ft.suspect is None \
                 and ft.state in (TicketState.OPEN, TicketState.INVESTIGATING):
-            await diagnose_and_escalate(uow, clock, ft, composite, report, now=now)
+            await diagnose_and_escalate(uow, clock, profile, ft, composite, report, now=now)
             moved += 1
         if validate and report is not None and ft.state is TicketState.RESOLVED and ft.validated_at is None:
             await validation_done(uow, clock, ft, report, now=now)
@@ -341,8 +338,8 @@ def next_look(ft: FederatedTicket, profile: SellerProfile, *, now: datetime, tim
     return min(candidates, default=None)
 
 
-async def diagnose_and_escalate(uow: UnitOfWork, clock: Clock, ft: FederatedTicket, composite: CompositeOrder,
-                                report: dict[str, Any], *, now: datetime) -> None:
+async def diagnose_and_escalate(uow: UnitOfWork, clock: Clock, profile: SellerProfile, ft: FederatedTicket,
+                                composite: CompositeOrder, report: dict[str, Any], *, now: datetime) -> None:
     """Correlate what we know, pick the suspected segment and escalate to its supplier (our own: our NOC)."""
     others = await uow.federated_tickets.open_suspects(exclude=ft.id)
     choice = suspect(composite, report, others)
@@ -354,7 +351,7 @@ async def diagnose_and_escalate(uow: UnitOfWork, clock: Clock, ft: FederatedTick
     ft.note(now, "suspected segment", segment=choice["segmentName"], provider=choice["provider"],
             why="; ".join(choice["why"]))
     segment = composite.segment(choice["segmentId"])
-    await outage_started(uow, clock, ft, composite, report, now=now)
+    await outage_started(uow, clock, profile, ft, composite, report, now=now)
     if segment.own:
         ft.move_to(TicketState.INVESTIGATING, at=now, reason="our own segment: our network operations investigate")
         ft.tell_customer(START_WORK, now, text="We are investigating the fault on our network.")
@@ -441,14 +438,13 @@ def outage_key(ft: FederatedTicket) -> str:
     return f"ticket:{ft.ticket_id}"
 
 
-async def outage_started(uow: UnitOfWork, clock: Clock, ft: FederatedTicket, composite: CompositeOrder,
+async def outage_started(uow: UnitOfWork, clock: Clock, profile: SellerProfile, ft: FederatedTicket,
+                         composite: CompositeOrder,
                          report: dict[str, Any], *, now: datetime) -> None:
     """The outage for SLA attribution (core/sla): the service's terms, the start (the first evidence of the
     fault: the customer's report or our failing test) and the diagnosis test as evidence of the fault."""
-    segments = tuple(SegmentTerms(id=s.id, supplier=None if s.own else s.provider_id,
-                                  mrc=_decimal(s.cost.get("mrc"))) for s in composite.segments)
-    await sla.register_service(uow, ServiceTerms(service_id=ft.product_id, customer_id=ft.buyer_id,
-                                                 offering_id=composite.offering_id, segments=segments))
+    if not await uow.sla.services([ft.product_id]):  # the service's terms, if its delivery did not give them
+        await sla.register_composite(uow, profile, composite)
     impact = Impact.DEGRADED if ft.reported.get("observedImpact") == "degraded" else Impact.DOWN
     await sla.record_outage_start(uow, clock, service_id=ft.product_id, key=outage_key(ft),
                                   at=ft.fault_started_at or now, reference=ft.ticket_id, kind=EvidenceKind.TICKET,
@@ -457,13 +453,6 @@ async def outage_started(uow: UnitOfWork, clock: Clock, ft: FederatedTicket, com
     if not report.get("passed"):
         await _sla_evidence(uow, clock, ft, fact=Fact.DOWN, at=now, source=OURS, kind=EvidenceKind.TEST,
                             reference=f"test:{ft.id}:diagnosis", note=str(report.get("summary") or "")[:500])
-
-
-def _decimal(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value)) if value is not None else None
-    except (ArithmeticError, ValueError):
-        return None
 
 
 async def _sla_evidence(uow: UnitOfWork, clock: Clock, ft: FederatedTicket, *, fact: Fact, at: datetime,
