@@ -153,11 +153,17 @@ class Incident(Aggregate):
         return moved
 
     def revise(self, *, at: datetime, end: datetime | None = None, description: str | None = None,
-               impact: Impact | None = None, note: str | None = None, author: str = "seller") -> bool:
-        """Change what the buyer was told; an attribute change event when anything did change."""
+               impact: Impact | None = None, note: str | None = None, author: str = "seller",
+               start: datetime | None = None) -> bool:
+        """Change what the buyer was told; an attribute change event when anything did change. The start moves
+        only while the work has not begun (a rescheduled window)."""
         if self.status is S.CLOSED:
             return False
         changed = False
+        if start is not None and self.status is S.CREATED and start != self.start:
+            self.start = start
+            self.doc["situationStartDate"] = iso(start)
+            changed = True
         if end is not None and end != self.end:
             self.end = end
             self.doc["expectedClosedDate"] = iso(end)

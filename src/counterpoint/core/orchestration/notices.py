@@ -88,10 +88,11 @@ def _follow(incident: Incident, notice: SupplierNotice, *, now: datetime) -> boo
     if incident.status is IncidentStatus.CLOSED:
         return False
     changed = False
+    start = notice.starts_at
     end = notice.expected_end
-    if end is not None and end <= incident.start:
+    if end is not None and end <= (start or incident.start):
         end = None
-    if incident.revise(at=now, end=end, impact=IMPACTS[notice.impact]):
+    if incident.revise(at=now, start=start, end=end, impact=IMPACTS[notice.impact]):
         changed = True
     if notice.state is NoticeState.ONGOING and incident.status is IncidentStatus.CREATED:
         incident.move_to(IncidentStatus.IN_PROGRESS, at=now, reason="our partner has begun")
