@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Index,
     Integer,
     String,
     Table,
@@ -82,8 +83,9 @@ supplier_ref = Table(
     Column("provider_id", String(128), primary_key=True),
     Column("kind", String(32), primary_key=True),
     Column("external_id", String(255), primary_key=True),
-    Column("composite_id", String(64), nullable=False, index=True),  # reconciliation reads a page's references
+    Column("composite_id", String(64), nullable=False),
     Column("segment_id", String(64), nullable=False),
+    Index("ix_supplier_ref_composite_segment", "composite_id", "segment_id"),  # reconciliation's reads by page
 )
 
 

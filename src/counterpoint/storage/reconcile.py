@@ -12,6 +12,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import (
     Boolean,
     Column,
@@ -20,16 +21,19 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    and_,
     bindparam,
     func,
     insert,
+    literal_column,
+    or_,
     select,
     update,
 )
 from sqlalchemy.engine import RowMapping
 
 from counterpoint.core.orchestration.codec import ref_from
-from counterpoint.core.orchestration.model import CommandState, CompositeState, Segment
+from counterpoint.core.orchestration.model import PLACE_ORDER, CommandState, CompositeState, Segment
 from counterpoint.core.orchestration.supply import SegmentState
 from counterpoint.core.reconcile.model import (
     Check,
@@ -53,6 +57,7 @@ from counterpoint.core.reconcile.records import (
 )
 from counterpoint.core.shared.errors import StaleVersion
 from counterpoint.core.shared.ids import ExternalRef
+from counterpoint.core.shared.times import parse_aware
 from counterpoint.storage.inventory import product
 from counterpoint.storage.orchestration import composite_order, evidence, outbound_command, supplier_ref
 from counterpoint.storage.schema import JSONDoc, UtcDateTime, metadata
@@ -195,9 +200,9 @@ _C = composite_order.c
 _LIVE_FOR_SERVICES = (CompositeState.CANCELLED.value, CompositeState.FAILED.value)
 
 
-def _scope(check: Check) -> list[ColumnElement[bool]]:
-    """Services skip composites that ended without a service; orders look at every one."""
-    return [_C.state.not_in(_LIVE_FOR_SERVICES)] if check is Check.SERVICES else []
+def _scope(checks: Collection[Check]) -> list[ColumnElement[bool]]:
+    """Services alone skip composites that ended without a service; orders look at every one."""
+    return [] if Check.ORDERS in checks else [_C.state.not_in(_LIVE_FOR_SERVICES)]
 
 
 def _state(raw: str) -> SegmentState:
@@ -212,55 +217,106 @@ def _has_recurring(prices: Any) -> bool:
                                             for p in prices)
 
 
+# The supplier's last word matters to the checks only when it is one of these (see core/reconcile/checks.py):
+# an end (cancelled, failed...) whatever our state, or a completion while the composite is still delivering.
+_ENDS = (SegmentState.CANCELLED.value, SegmentState.FAILED.value, SegmentState.REJECTED.value,
+         SegmentState.CANCELLING.value)
+_DONE = (SegmentState.DELIVERED.value, SegmentState.ACTIVE.value)
+_SETTLED = (CompositeState.ACTIVE.value, CompositeState.CANCELLED.value, CompositeState.FAILED.value)
+_OPEN_COMMANDS = (CommandState.IN_FLIGHT.value, CommandState.UNKNOWN.value)
+
+
+# The segments as the checks read them: without the request we sent and the selection's reasons, which are
+# most of a segment's JSON and which no check reads (the database drops them before they travel).
+_SLIM = {
+    "postgresql": "(SELECT jsonb_agg(e - 'request' - 'selection') FROM jsonb_array_elements(composite_order.doc "
+                  "-> 'segments') AS e)",
+    "sqlite": "(SELECT json_group_array(json_remove(e.value, '$.request', '$.selection')) "
+              "FROM json_each(composite_order.doc, '$.segments') AS e)",
+}
+
+
+def _segments(dialect: str) -> Any:
+    if dialect in _SLIM:
+        return literal_column(_SLIM[dialect]).label("segments")
+    return _C.doc["segments"].label("segments")
+
+
+def _json(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(orjson.loads(value) if isinstance(value, str | bytes) else value)
+
+
+def _segment(raw: dict[str, Any]) -> Segment:
+    """A read-only view of a segment: what the checks read (the full `Segment.from_json` parses far more)."""
+    ext, prod = raw.get("externalRef"), raw.get("productRef")
+    return Segment(
+        id=raw["id"], name=raw["name"], provider_id=raw["provider"], own=raw["own"], request={},
+        state=_state(raw["state"]), version=raw.get("version", 1), our_ref=raw.get("ourRef"),
+        external_ref=ExternalRef(ext["provider"], ext["id"], ext.get("kind", "productOrder")) if ext else None,
+        product_ref=ExternalRef(prod["provider"], prod["id"], prod.get("kind", "productOrder")) if prod else None,
+        observed_at=parse_aware(raw.get("observedAt")) if raw.get("observedAt") else None,
+        raw_state=raw.get("rawState"), cost=raw.get("cost") or {})
+
+
 class SqlReconcileRecords:
+    """The checks' records, a page at a time. Each related table is read with one indexed query per page, and
+    narrowed in SQL to the rows a check could find drift in (an unsettled command, a settled one without its
+    reference, a segment with two references, a supplier's last word that is an end or a completion), so a
+    clean page costs little more than reading its composites."""
+
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self.uow = uow
 
-    async def count(self, check: Check) -> int:
-        if check is Check.TICKETS:
+    async def count(self, checks: Collection[Check]) -> int:
+        if not set(checks) - {Check.TICKETS}:
             return 0
-        stmt = select(func.count()).select_from(composite_order).where(*_scope(check))
+        stmt = select(func.count()).select_from(composite_order).where(*_scope(checks))
         return int((await self.uow.conn.execute(stmt)).scalar_one())
 
     async def tickets(self, *, after: str | None, limit: int) -> list[TicketRecord]:
         return []  # no ticket store on this branch yet: the ticket checks (core/reconcile/checks.py) wait for it
 
-    async def composites(self, check: Check, *, after: str | None, limit: int) -> list[CompositeRecord]:
+    async def composites(self, checks: Collection[Check], *, after: str | None, limit: int
+                         ) -> list[CompositeRecord]:
         conn = self.uow.conn
-        where = _scope(check)
+        where = _scope(checks)
         if after is not None:
             where.append(_C.id > after)
         stmt = (select(_C.id, _C.buyer_id, _C.order_id, _C.item_id, _C.state, _C.updated_at, _C.doc_action,
-                       _C.doc["segments"].label("segments"), _C.doc["productId"].as_string().label("product_id"))
+                       _segments(conn.dialect.name), _C.doc["productId"].as_string().label("product_id"))
                 .where(*where).order_by(_C.id).limit(limit))
         rows = (await conn.execute(stmt)).mappings().all()
         if not rows:
             return []
-        ids = [r["id"] for r in rows]
-        latest = await self._latest_evidence(ids)
+        first, last = rows[0]["id"], rows[-1]["id"]  # the page is a range of our ids: related rows by range
+        latest = await self._latest_evidence(first, last)
         commands: dict[str, list[CommandView]] = {}
         refs: dict[str, list[RefView]] = {}
         products: dict[str, ProductView] = {}
-        if check is Check.ORDERS:
-            commands = await self._commands(ids)
-            refs = await self._refs(ids)
-        if check is Check.SERVICES:
-            products = await self._products([r["product_id"] for r in rows if r["product_id"]])
+        if Check.ORDERS in checks:
+            commands = await self._commands(first, last)
+            refs = await self._refs(first, last, with_all_of=list(commands))
+        if Check.SERVICES in checks:
+            products = await self._products(first, last)
         return [CompositeRecord(
             id=r["id"], buyer_id=r["buyer_id"], order_id=r["order_id"], item_id=r["item_id"], action=r["doc_action"],
             state=CompositeState(r["state"]), updated_at=r["updated_at"], product_id=r["product_id"],
-            segments=tuple(Segment.from_json(s) for s in r["segments"] or []),
+            segments=tuple(_segment(s) for s in _json(r["segments"])),
             commands=tuple(commands.get(r["id"], ())), refs=tuple(refs.get(r["id"], ())),
             latest=latest.get(r["id"], {}), product=products.get(r["product_id"]) if r["product_id"] else None)
             for r in rows]
 
-    async def _latest_evidence(self, ids: list[str]) -> dict[str, dict[str, EvidenceView]]:
+    async def _latest_evidence(self, first: str, last: str) -> dict[str, dict[str, EvidenceView]]:
         e = evidence.c
         rank = func.row_number().over(partition_by=(e.composite_id, e.segment_id),
                                       order_by=(e.observed_at.desc(), e.id.desc())).label("rank")
         sub = (select(e.composite_id, e.segment_id, e.provider_id, e.state, e.raw_state, e.source, e.observed_at,
-                      e.as_of, e.applied, e.why, rank).where(e.composite_id.in_(ids)).subquery())
-        rows = (await self.uow.conn.execute(select(sub).where(sub.c.rank == 1))).mappings().all()
+                      e.as_of, e.applied, e.why, rank).where(e.composite_id.between(first, last)).subquery())
+        said = or_(sub.c.state.in_(_ENDS), and_(sub.c.state.in_(_DONE), _C.state.not_in(_SETTLED)))
+        stmt = select(sub).join(composite_order, _C.id == sub.c.composite_id).where(sub.c.rank == 1, said)
+        rows = (await self.uow.conn.execute(stmt)).mappings().all()
         out: dict[str, dict[str, EvidenceView]] = {}
         for r in rows:
             out.setdefault(r["composite_id"], {})[r["segment_id"]] = EvidenceView(
@@ -269,12 +325,18 @@ class SqlReconcileRecords:
                 applied=bool(r["applied"]), why=r["why"])
         return out
 
-    async def _commands(self, ids: list[str]) -> dict[str, list[CommandView]]:
+    async def _commands(self, first: str, last: str) -> dict[str, list[CommandView]]:
+        """Place-order commands that went out and are unsettled, or settled with no reference of the supplier's
+        order kept for their segment (the only ones `command_without_supplier_record` can report)."""
         c = outbound_command.c
+        indexed = select(supplier_ref.c.segment_id).where(supplier_ref.c.composite_id == c.composite_id,
+                                                          supplier_ref.c.segment_id == c.segment_id).exists()
         rows = (await self.uow.conn.execute(
             select(c.id, c.composite_id, c.segment_id, c.action, c.state, c.idempotency_key, c.sent_at,
                    c.updated_at, c.doc["result"].label("result"))
-            .where(c.composite_id.in_(ids)).order_by(c.composite_id, c.created_at, c.id))).mappings().all()
+            .where(c.composite_id.between(first, last), c.action == PLACE_ORDER, c.sent_at.is_not(None),
+                   or_(c.state.in_(_OPEN_COMMANDS), and_(c.state == CommandState.SUCCEEDED.value, ~indexed)))
+            .order_by(c.composite_id, c.created_at, c.id))).mappings().all()
         out: dict[str, list[CommandView]] = {}
         for r in rows:
             result = r["result"] if isinstance(r["result"], dict) else {}
@@ -284,23 +346,32 @@ class SqlReconcileRecords:
                 result_ref=ref_from(result.get("externalRef"))))
         return out
 
-    async def _refs(self, ids: list[str]) -> dict[str, list[RefView]]:
+    async def _refs(self, first: str, last: str, *, with_all_of: list[str]) -> dict[str, list[RefView]]:
+        """References of segments that have more than one of a kind, and every reference of the composites
+        named in `with_all_of` (those with a suspect command)."""
         s = supplier_ref.c
-        rows = (await self.uow.conn.execute(
-            select(s.composite_id, s.segment_id, s.provider_id, s.kind, s.external_id)
-            .where(s.composite_id.in_(ids)))).mappings().all()
-        out: dict[str, list[RefView]] = {}
-        for r in rows:
-            out.setdefault(r["composite_id"], []).append(
+        twice = (select(s.composite_id, s.segment_id, s.kind).where(s.composite_id.between(first, last))
+                 .group_by(s.composite_id, s.segment_id, s.kind).having(func.count() > 1).subquery())
+        cols = (s.composite_id, s.segment_id, s.provider_id, s.kind, s.external_id)
+        stmt = select(*cols).join(twice, and_(s.composite_id == twice.c.composite_id,
+                                              s.segment_id == twice.c.segment_id, s.kind == twice.c.kind))
+        found = list((await self.uow.conn.execute(stmt)).mappings().all())
+        if with_all_of:
+            found += (await self.uow.conn.execute(select(*cols).where(s.composite_id.in_(with_all_of)))
+                      ).mappings().all()
+        out: dict[str, dict[tuple[str, str, str, str], RefView]] = {}
+        for r in found:
+            out.setdefault(r["composite_id"], {})[(r["segment_id"], r["provider_id"], r["kind"], r["external_id"])] = (
                 RefView(r["segment_id"], ExternalRef(r["provider_id"], r["external_id"], r["kind"])))
-        return out
+        return {cid: list(v.values()) for cid, v in out.items()}
 
-    async def _products(self, ids: list[str]) -> dict[str, ProductView]:
-        if not ids:
-            return {}
+    async def _products(self, first: str, last: str) -> dict[str, ProductView]:
+        """The products of the page's active composites (joined on the product id the composite records)."""
         p = product.c
-        rows = (await self.uow.conn.execute(
-            select(p.id, p.state, p.billing_account_id, p.doc["productPrice"].label("prices"))
-            .where(p.id.in_(sorted(set(ids)))))).mappings().all()
+        stmt = (select(p.id, p.state, p.billing_account_id, p.doc["productPrice"].label("prices"))
+                .select_from(composite_order)
+                .join(product, p.id == _C.doc["productId"].as_string())
+                .where(_C.id.between(first, last), _C.state == CompositeState.ACTIVE.value))
+        rows = (await self.uow.conn.execute(stmt)).mappings().all()
         return {r["id"]: ProductView(id=r["id"], status=r["state"], recurring_price=_has_recurring(r["prices"]),
                                      billing_account_id=r["billing_account_id"]) for r in rows}

@@ -25,10 +25,13 @@ class Run:
 
 
 class ReconcileRecords(Protocol):
-    """Read side: pages in the order of our ids (keyset: strictly after `after`), each record complete."""
+    """Read side: pages in the order of our ids (keyset: strictly after `after`). A composite record carries what
+    the given checks read (orders: suspect commands, duplicated references; services: the customer's product;
+    both: the supplier's last word where it can matter)."""
 
-    async def count(self, check: Check) -> int: ...
-    async def composites(self, check: Check, *, after: str | None, limit: int) -> list[CompositeRecord]: ...
+    async def count(self, checks: Collection[Check]) -> int: ...
+    async def composites(self, checks: Collection[Check], *, after: str | None, limit: int
+                         ) -> list[CompositeRecord]: ...
     async def tickets(self, *, after: str | None, limit: int) -> list[TicketRecord]:
         """Our tickets with their supplier tickets and SLA clocks; empty while no ticket store exists."""
         ...

@@ -94,34 +94,44 @@ async def run_reconciliation(uow_factory: ReconcileUowFactory, clock: Clock, pro
     async with uow_factory() as uow:
         await uow.findings.start_run(run)
         await uow.commit()
-    for check in checks:
+    # orders and services read the same composite records: one pass serves both, each keeping its own findings
+    passes: list[tuple[Check, ...]] = []
+    composite_checks = tuple(c for c in checks if c is not Check.TICKETS)
+    if composite_checks:
+        passes.append(composite_checks)
+    if Check.TICKETS in checks:
+        passes.append((Check.TICKETS,))
+    for group in passes:
         async with uow_factory() as uow:
-            total = await uow.reconcile_records.count(check)
+            total = await uow.reconcile_records.count(group)
         done, after = 0, None
-        if progress:
-            progress(check, 0, total)
+        for check in group:
+            if progress:
+                progress(check, 0, total)
         while True:
             ctx = Context(now=clock.now(), policy=policy, staleness=lambda p: staleness(profile, p))
             async with uow_factory() as uow:
-                if check is Check.TICKETS:
+                if group == (Check.TICKETS,):
                     tickets = await uow.reconcile_records.tickets(after=after, limit=policy.page_size)
                     ids = [t.id for t in tickets]
                     drifts = [d for t in tickets for d in check_ticket(t, ctx)]
                 else:
-                    records = await uow.reconcile_records.composites(check, after=after, limit=policy.page_size)
+                    records = await uow.reconcile_records.composites(group, after=after, limit=policy.page_size)
                     ids = [r.id for r in records]
-                    drifts = [d for r in records for d in check_composite(check, r, ctx)]
+                    drifts = [d for c in group for r in records for d in check_composite(c, r, ctx)]
             if not ids:
                 break
             after = ids[-1]
             done += len(ids)
             if drifts:
                 await _fold(uow_factory, clock, profile, suppliers, timing, report, drifts, repair=can_repair)
-            if progress:
-                progress(check, done, max(total, done))
-        report.scanned[check] = done
+            for check in group:
+                if progress:
+                    progress(check, done, max(total, done))
+        for check in group:
+            report.scanned[check] = done
         async with uow_factory() as uow:
-            kinds = [k for k, c in CHECK_OF.items() if c is check]
+            kinds = [k for k, c in CHECK_OF.items() if c in group]
             report.cleared += await uow.findings.clear_unseen(kinds, run.id, clock.now())
             await uow.commit()
     run.finished_at = clock.now()

@@ -587,7 +587,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('provider_id', 'kind', 'external_id', name=op.f('pk_supplier_ref'))
     )
     with op.batch_alter_table('supplier_ref', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_supplier_ref_composite_id'), ['composite_id'], unique=False)
+        batch_op.create_index('ix_supplier_ref_composite_segment', ['composite_id', 'segment_id'], unique=False)
 
     op.create_table('supplier_subscription',
     sa.Column('provider_id', sa.String(length=128), nullable=False),
@@ -747,7 +747,7 @@ def downgrade() -> None:
     op.drop_table('supply_enquiry')
     op.drop_table('supplier_subscription')
     with op.batch_alter_table('supplier_ref', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_supplier_ref_composite_id'))
+        batch_op.drop_index('ix_supplier_ref_composite_segment')
 
     op.drop_table('supplier_ref')
     with op.batch_alter_table('supplier_evidence', schema=None) as batch_op:
