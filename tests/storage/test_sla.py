@@ -191,3 +191,24 @@ async def test_the_order_of_recording_does_not_change_the_figures(container: Con
     (sup,) = report.suppliers
     assert [(r.service_id, r.repair_seconds // 60, r.status) for r in sup.repairs] == [
         ("svc-1", 227, "met"), ("svc-2", 227, "met")]
+
+
+async def test_one_services_report_reads_the_whole_months_clocks(container: Container, clock: ManualClock) -> None:
+    """svc-2 holds the only skew pair (C's clock 3 min ahead); svc-1 only C's claim of repair at 10:53 on C's
+    clock. Asked alone, svc-1 still reads it as 10:50: 50 min, as in the whole month's report."""
+    clock.set(datetime(2026, 12, 2, tzinfo=UTC))
+    ten = T0.replace(hour=10)
+    async with container.uow() as uow:
+        await sla.record_outage_start(uow, clock, service_id="svc-1", key="t1", at=ten, responsible=C)
+        await sla.record_outage_end(uow, clock, service_id="svc-1", key="t1", at=ten + timedelta(minutes=53),
+                                    source=C_ID, reference="C-resolved", kind=EvidenceKind.SUPPLIER_NOTICE)
+        await sla.record_outage_start(uow, clock, service_id="svc-2", key="t2", at=ten, reference="C-2",
+                                      responsible=C)
+        await sla.add_evidence(uow, clock, service_id="svc-2", key="t2", fact=Fact.START, source=C_ID,
+                               at=ten + timedelta(minutes=3), reference="C-2")
+        await uow.commit()
+    async with container.uow() as uow:
+        whole = await sla.report(uow, clock, COMMITMENTS, NOV)
+        alone = await sla.report(uow, clock, COMMITMENTS, NOV, service_id="svc-1")
+    assert [s.service_id for s in alone.services] == ["svc-1"]
+    assert alone.services[0].unavailable_seconds == whole.services[0].unavailable_seconds == 50 * 60

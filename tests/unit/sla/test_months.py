@@ -319,3 +319,16 @@ def test_the_repair_clock_starts_when_the_supplier_knew() -> None:
     c = supplier(report, C_ID)
     assert [(r.start, minutes(r.repair_seconds), r.status) for r in c.repairs] == [(nov(10, 10, 40), 230, "met")]
     assert minutes(c.segments[0].down_seconds) == 270
+
+
+def test_one_services_report_uses_the_offsets_of_the_whole_month() -> None:
+    """svc-2's outage carries the only skew pair (C 3 min ahead); svc-1's has only C's claim, 10:53 on C's clock:
+    read as 10:50 (50 min) in the month's report and in svc-1's own."""
+    claim_only = outage("claim", nov(10, 10), None, evidence=[
+        ev(Fact.START, nov(10, 10), reference="T"), ev(Fact.DOMAIN, nov(10, 10), reference="T", responsible=C),
+        ev(Fact.END, nov(10, 10, 53), source=C_ID, reference="r")])
+    paired = replace(_skewed(3 * MINUTE), service_id="svc-2")
+    whole = month_report(NOV, AFTER, [claim_only, paired], [], [SERVICE], COMMITMENTS)
+    alone = month_report(NOV, AFTER, [claim_only, paired], [], [SERVICE], COMMITMENTS, service_id="svc-1")
+    assert [s.service_id for s in alone.services] == ["svc-1"]
+    assert alone.services[0].unavailable_seconds == whole.services[0].unavailable_seconds == 50 * 60

@@ -585,7 +585,8 @@ def month_report(month: Month, as_of: datetime, outages: Sequence[Outage], windo
                  services: Sequence[ServiceTerms], commitments: Commitments, *,
                  service_id: str | None = None) -> MonthReport:
     """Every service's and supplier's figures for the month (one service's, and the suppliers it touches,
-    when `service_id` is given)."""
+    when `service_id` is given). Clock offsets are estimated from all the outages given, whichever service is
+    asked for, so one service's figures are the same in its own report and in the whole month's."""
     offsets = estimate_offsets(outages, commitments.max_clock_skew)
     resolved = [resolve(o, offsets) for o in sorted(outages, key=lambda o: (o.service_id, o.key, o.id))]
     fixed = [_correct(w, offsets) for w in windows]
@@ -593,7 +594,11 @@ def month_report(month: Month, as_of: datetime, outages: Sequence[Outage], windo
     ids = sorted(set(terms) | {o.outage.service_id for o in resolved})
     if service_id is not None:
         ids = [i for i in ids if i == service_id]
-    figures = tuple(service_month(month, as_of, sid, resolved, fixed, terms.get(sid), commitments) for sid in ids)
+    by_service: dict[str, list[ResolvedOutage]] = {}
+    for o in resolved:
+        by_service.setdefault(o.outage.service_id, []).append(o)
+    figures = tuple(service_month(month, as_of, sid, by_service.get(sid, []), fixed, terms.get(sid), commitments)
+                    for sid in ids)
     in_scope = [o for o in resolved if o.outage.service_id in ids]
     suppliers = sorted({o.responsible.supplier for o in in_scope if o.responsible.supplier}
                        | {s.supplier for i in ids if (t := terms.get(i)) for s in t.segments if s.supplier}

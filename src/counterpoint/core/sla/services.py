@@ -233,8 +233,9 @@ async def register_composite(uow: UnitOfWork, profile: SellerProfile, composite:
 
 async def report(uow: UnitOfWork, clock: Clock, commitments: Commitments, month: Month, *,
                  service_id: str | None = None) -> MonthReport:
-    """The month's figures from what is stored, as of now (an open outage runs to now or the month's end)."""
-    outages = await uow.sla.outages_between(month.start - MARGIN, month.end + MARGIN, service_id=service_id)
+    """The month's figures from what is stored, as of now (an open outage runs to now or the month's end). Every
+    outage of the month is read even for one service: the clock offsets are estimated from all of them."""
+    outages = await uow.sla.outages_between(month.start - MARGIN, month.end + MARGIN)
     windows = await uow.sla.maintenance_between(month.start - MARGIN, month.end + MARGIN)
     services = await uow.sla.services([service_id] if service_id else None)
     return month_report(month, clock.now(), outages, windows, services, commitments, service_id=service_id)
