@@ -210,7 +210,7 @@ async def test_fault_is_escalated_to_the_suspected_supplier_validated_and_closed
     assert str(outage.responsible) == "supplier:sup-b" and outage.segment_id == seg.id
     kinds = {(e.fact.value, e.kind.value, e.source) for e in outage.evidence}
     assert {("start", "ticket", "ours"), ("down", "test", "ours"), ("end", "test", "ours"),
-            ("end", "supplierNotice", "sup-b"), ("domain", "ticket", "ours")} <= kinds
+            ("end", "supplierNotice", "sup-b"), ("domain", "ticket", "ours"), ("reported", "ticket", "ours")} <= kinds
 
     # the customer confirms: our ticket is closed; nothing more is sent
     await change(container, ticket, "closed")

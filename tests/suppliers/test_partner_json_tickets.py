@@ -14,23 +14,32 @@ from counterpoint.core.orchestration.supply import CallbackRejected, SegmentStat
 from counterpoint.core.orchestration.ticket_supply import TicketRequest, TicketState
 from counterpoint.core.shared.clock import ManualClock
 from counterpoint.core.shared.ids import ExternalRef
-from counterpoint.emulators.partner_json import FAULT_STATUSES, PartnerEmulator, sign
+from counterpoint.emulators.partner_json import FAULT_STATUSES, PartnerEmulator, create_app, sign
 from counterpoint.suppliers.partner_json import mapping
 from counterpoint.suppliers.partner_json.adapter import PartnerJsonAdapter
-from tests.suppliers.test_partner_json import (  # noqa: F401 (fixtures)
-    DAY,
-    PROVIDER,
-    SECRET,
-    T0,
-    adapter,
-    advance,
-    clock,
-    emulator,
-    exchanges,
-    partner_url,
-    segment,
-    sleeps,
-)
+from tests.e2e.support import serving
+from tests.suppliers.test_partner_json import DAY, KEY, PROVIDER, SECRET, T0, advance, provider, segment
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def emulator(clock: ManualClock) -> PartnerEmulator:
+    return PartnerEmulator(now=clock.now, api_key=KEY)
+
+
+@pytest.fixture
+async def adapter(emulator: PartnerEmulator, clock: ManualClock) -> AsyncIterator[PartnerJsonAdapter]:
+    async def no_wait(_: float) -> None:
+        return None
+
+    async with serving(create_app(emulator)) as url:
+        a = PartnerJsonAdapter(provider(url), clock=clock, sleep=no_wait)
+        yield a
+        await a.aclose()
 
 
 @pytest.fixture

@@ -720,6 +720,11 @@ async def _settle(uow: UnitOfWork, clock: Clock, profile: SellerProfile, command
             await uow.federated_tickets.remember_ref(outcome.ref, ft.id, esc.id)
             ft.note(now, "supplier ticket opened", provider=esc.provider_id, ref=outcome.ref.value,
                     via=outcome.source.value)
+            # the supplier's OLA repair clock starts when it was told (or when its own record says it knew)
+            await _sla_evidence(uow, clock, ft, fact=Fact.REPORTED, at=cmd.sent_at or now, source=OURS,
+                                kind=EvidenceKind.TICKET, reference=outcome.ref.value,
+                                responsible=Responsible(Domain.SUPPLIER, esc.provider_id),
+                                note="our ticket opened with the supplier")
         elif cmd.action == ADD_TICKET_NOTE:
             ft.note(now, "note sent to the supplier", provider=esc.provider_id)
         await observe_ticket(uow, profile, ft, esc, dataclasses.replace(outcome, source=Source.COMMAND)
