@@ -58,7 +58,9 @@ def test_sla_report_tables_json_and_evidence(tmp_path: Path) -> None:
     assert (svc["service"], svc["unavailableMinutes"], svc["availabilityPct"], svc["met"], svc["credit"]) == (
         "svc-jkt-sgp", 300.0, "99.3056", False, "1050.00")
     (sup,) = report["suppliers"]
-    assert (sup["supplier"], sup["repairsMissed"], sup["penalty"]) == ("lion-city-metro", 1, "460.00")
+    assert (sup["supplier"], sup["repairsMissed"], sup["penaltyEligible"], sup["penalty"]) == (
+        "lion-city-metro", 1, True, "460.00")
+    assert svc["creditEligible"] is True
     assert "chain" not in svc
 
     result = runner.invoke(app, ["sla", "report", "--month", "2026-11", "--json", "--evidence", *common])
@@ -67,8 +69,8 @@ def test_sla_report_tables_json_and_evidence(tmp_path: Path) -> None:
 
     result = runner.invoke(app, ["sla", "report", "--month", "2026-11", "--evidence", *common])
     assert result.exit_code == 0, result.output
-    for shown in ("svc-jkt-sgp", "99.3056", "1050.00 USD", "lion-city-metro", "460.00 USD", "rule start",
-                  "e2e-3", "earliest"):
+    for shown in ("svc-jkt-sgp", "supplier:lion-city-metro 300", "99.3056", "1050.00 USD", "lion-city-metro",
+                  "460.00 USD", "rule start", "e2e-3", "earliest"):
         assert shown in result.output, shown
 
     result = runner.invoke(app, ["sla", "report", "--month", "2026-11", "--service", "other", "--json", *common])

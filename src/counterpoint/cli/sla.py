@@ -27,11 +27,12 @@ def _min(seconds: int) -> str:
 
 def services_table(report: MonthReport) -> Table:
     table = Table(title=f"customer services, {report.month} (SLA)")
-    for col in ("service", "offering", "unavailable min", "excluded min (maintenance / customer)",
+    for col in ("service", "offering", "unavailable min", "charged to (min)", "excluded min (maintenance / customer)",
                 "availability %", "target %", "met", "credit"):
         table.add_column(col, overflow="fold")
     for s in report.services:
-        table.add_row(s.service_id, s.offering_id or "-", _min(s.unavailable_seconds),
+        charged = ", ".join(f"{who} {_min(secs)}" for who, secs in sorted(s.by_domain.items())) or "-"
+        table.add_row(s.service_id, s.offering_id or "-", _min(s.unavailable_seconds), charged,
                       f"{_min(s.excluded_maintenance_seconds)} / {_min(s.excluded_customer_seconds)}",
                       str(s.availability_pct), str(s.target_pct) if s.target_pct is not None else "-",
                       _yes(s.met), _money(s.credit, s.currency) + (f" ({s.credit_pct}%)" if s.credit_pct else ""))

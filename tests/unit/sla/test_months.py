@@ -63,21 +63,22 @@ def test_a_single_outage() -> None:
     (svc,) = report.services
     assert minutes(svc.unavailable_seconds) == 50
     assert svc.by_domain == {f"supplier:{C_ID}": 3000}
-    assert (str(svc.availability_pct), svc.met, svc.credit_pct, svc.credit) == (
-        "99.8843", False, Decimal(10), Decimal("100.00"))
+    assert (str(svc.availability_pct), svc.met, svc.credit_eligible, svc.credit_pct, svc.credit) == (
+        "99.8843", False, True, Decimal(10), Decimal("100.00"))
     c = supplier(report, C_ID)
     assert [(r.status, minutes(r.repair_seconds)) for r in c.repairs] == [("met", 50)]
     assert [(s.segment_id, minutes(s.down_seconds), s.met, s.penalty) for s in c.segments] == [
         ("seg-c", 50, False, Decimal("50.00"))]
-    assert c.penalty == Decimal("50.00")
+    assert (c.penalty_eligible, c.penalty) == (True, Decimal("50.00"))
     b = supplier(report, B_ID)
-    assert (b.repairs, b.penalty, b.segments[0].met) == ((), Decimal("0.00"), True)
+    assert (b.repairs, b.penalty_eligible, b.penalty, b.segments[0].met) == ((), False, Decimal("0.00"), True)
 
 
 def test_an_outage_within_the_allowance_meets_the_sla() -> None:
     """40 min: 43 160 / 43 200 = 99.9074% >= 99.9%: met, no credit (0% of 1 000 = 0.00)."""
     (svc,) = run([outage("a", nov(10, 8), nov(10, 8, 40))]).services
-    assert (str(svc.availability_pct), svc.met, svc.credit) == ("99.9074", True, Decimal("0.00"))
+    assert (str(svc.availability_pct), svc.met, svc.credit_eligible, svc.credit) == (
+        "99.9074", True, False, Decimal("0.00"))
 
 
 def test_overlapping_outages_on_two_segments_are_counted_once_and_charged_to_the_first() -> None:

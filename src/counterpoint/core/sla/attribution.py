@@ -294,6 +294,11 @@ class ServiceFigure:
     def availability_pct(self) -> Decimal:
         return _pct(self.availability)
 
+    @property
+    def credit_eligible(self) -> bool:
+        """Below target with a credit tier that applies."""
+        return self.met is False and bool(self.credit_pct)
+
     def to_json(self, *, evidence: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
             "service": self.service_id, "month": str(self.month), "offering": self.offering_id,
@@ -303,6 +308,7 @@ class ServiceFigure:
             "unavailableMinutesByDomain": {k: _minutes(v) for k, v in sorted(self.by_domain.items())},
             "availabilityPct": str(self.availability_pct),
             "targetPct": str(self.target_pct) if self.target_pct is not None else None, "met": self.met,
+            "creditEligible": self.credit_eligible,
             "creditPct": str(self.credit_pct) if self.credit_pct is not None else None,
             "credit": str(self.credit) if self.credit is not None else None, "currency": self.currency}
         if evidence:
@@ -461,12 +467,19 @@ class SupplierFigure:
     def repairs_missed(self) -> int:
         return sum(r.status == "missed" for r in self.repairs)
 
+    @property
+    def penalty_eligible(self) -> bool:
+        """An OLA applies and a repair was missed or a segment fell into a penalty tier."""
+        return self.repair_hours is not None and (
+            self.repairs_missed > 0 or any(bool(g.penalty_pct) for g in self.segments))
+
     def to_json(self, *, evidence: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
             "supplier": self.supplier, "month": str(self.month),
             "repairHours": str(self.repair_hours) if self.repair_hours is not None else None,
             "repairsMet": self.repairs_met, "repairsMissed": self.repairs_missed,
             "repairsPending": sum(r.status == "pending" for r in self.repairs),
+            "penaltyEligible": self.penalty_eligible,
             "penalty": str(self.penalty) if self.penalty is not None else None, "currency": self.currency,
             "repairs": [r.to_json() for r in self.repairs], "segments": [s.to_json() for s in self.segments]}
         if evidence:
