@@ -59,6 +59,18 @@ Feasibility results: CHECKING, FEASIBLE, NOT_FEASIBLE.
 Price request statuses: PENDING_SURVEY, QUOTED, INDICATIVE, NO_PRICE, LAPSED (past valid_until), USED (a
 circuit consumed it).
 
+Works (the partner's announcements of planned works and of service-affecting problems on live services):
+
+    GET   /works/{id}                 GET /works?status=   -> {"works": [...], "total": n}
+    POST  /_admin/works               {kind: PLANNED|UNPLANNED, service_ids, summary, effect: OUTAGE|DEGRADED|
+                                       INTERMITTENT, starts_ms, ends_ms?}  -> 201 works (SCHEDULED), as the
+                                       partner's operations would publish them
+    POST  /_admin/works/{id}/complete  ends them now (COMPLETED);  POST /_admin/works/{id}/cancel (CANCELLED)
+
+Works statuses: SCHEDULED, IN_PROGRESS (from starts_ms), COMPLETED (at ends_ms for PLANNED works; UNPLANNED ones
+when completed), CANCELLED. Works events go to the same webhooks as {"event_id", "event_type": "works.updated",
+"works_id", "status", "revision", "occurred_at", "works": {the whole works}}.
+
 Times: instants are epoch milliseconds (`created_ms`, `status_since_ms`, webhook `occurred_at`), except the
 price's `valid_until`, written "YYYY-MM-DD HH:MM:SS" in UTC without a zone; dates are "YYYY-MM-DD".
 Every circuit has a `revision` that grows by one on each change. A circuit also shows `cancellation`
@@ -110,6 +122,8 @@ CLOSED = frozenset({"CANCELLED", "DECLINED", "FAILED"})
 SIGNATURE_HEADER = "X-Partner-Signature"
 EVENT_TYPE = "circuit.status_changed"
 FAULT_EVENT = "fault.status_changed"
+WORKS_EVENT = "works.updated"
+WORKS_STATUSES: tuple[str, ...] = ("SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELLED")
 FAULT_STATUSES: tuple[str, ...] = ("LOGGED", "TRIAGE", "AWAITING_CUSTOMER", "ENGINEER_ASSIGNED", "CLEARED",
                                    "REOPENED", "CLOSED", "WITHDRAWN")
 
@@ -279,6 +293,28 @@ class Fault:
         }
 
 
+@dataclass(slots=True)
+class Works:
+    """Planned works or a service-affecting problem the partner announces on some live services."""
+
+    works_id: str
+    kind: str  # PLANNED | UNPLANNED
+    service_ids: list[str]
+    summary: str
+    effect: str  # OUTAGE | DEGRADED | INTERMITTENT
+    starts: datetime
+    ends: datetime | None
+    status: str = "SCHEDULED"
+    revision: int = 1
+    updated: datetime | None = None
+
+    def view(self) -> dict[str, Any]:
+        return {"works_id": self.works_id, "kind": self.kind, "status": self.status,
+                "service_ids": list(self.service_ids), "summary": self.summary, "effect": self.effect,
+                "starts_ms": ms(self.starts), "ends_ms": ms(self.ends) if self.ends else None,
+                "revision": self.revision, "updated_ms": ms(self.updated) if self.updated else None}
+
+
 @dataclass(frozen=True, slots=True)
 class Webhook:
     webhook_id: str
@@ -356,6 +392,15 @@ class CancelIn(_Body):
     cancel_ref: str | None = Field(default=None, max_length=64)
 
 
+class WorksIn(_Body):
+    kind: str = Field(pattern="^(PLANNED|UNPLANNED)$")
+    service_ids: list[str] = Field(min_length=1)
+    summary: str = Field(min_length=1, max_length=1000)
+    effect: str = Field(default="OUTAGE", pattern="^(OUTAGE|DEGRADED|INTERMITTENT)$")
+    starts_ms: int
+    ends_ms: int | None = None
+
+
 class FaultIn(_Body):
     customer_ref: str = Field(min_length=1, max_length=64)
     circuit_id: str | None = None
@@ -400,6 +445,7 @@ class PartnerEmulator:
         self.price_requests: dict[str, dict[str, Any]] = {}
         self.circuits: dict[str, Circuit] = {}
         self.fault_tickets: dict[str, Fault] = {}  # the customers' faults (its trouble tickets)
+        self.works: dict[str, Works] = {}  # its announcements of planned works and problems
         self.webhooks: dict[str, Webhook] = {}
         self.requests: list[Seen] = []
         self.deliveries: list[Delivery] = []
@@ -760,12 +806,62 @@ class PartnerEmulator:
         return fault
 
     # -- time
+    # -- works (announcements)
+    def announce_works(self, body: WorksIn) -> Works:
+        now = self.now()
+        starts = datetime.fromtimestamp(body.starts_ms / 1000, UTC)
+        ends = datetime.fromtimestamp(body.ends_ms / 1000, UTC) if body.ends_ms is not None else None
+        if ends is not None and ends <= starts:
+            raise PartnerError(422, "validation", "works end after they start",
+                               [{"field": "ends_ms", "issue": "must be after starts_ms"}])
+        works = Works(works_id=self._next("WK-"), kind=body.kind, service_ids=list(body.service_ids),
+                      summary=body.summary, effect=body.effect, starts=starts, ends=ends, updated=now)
+        self.works[works.works_id] = works
+        self._queue_works(works, now)
+        self.tick()  # works that have begun already are in progress at once
+        return works
+
+    def works_of(self, works_id: str) -> Works:
+        found = self.works.get(works_id)
+        if found is None:
+            raise PartnerError(404, "not_found", f"no works {works_id}")
+        return found
+
+    def end_works(self, works_id: str, status: str) -> Works:
+        works = self.works_of(works_id)
+        if works.status in ("COMPLETED", "CANCELLED"):
+            return works
+        self._works_change(works, status, self.now())
+        return works
+
+    def _works_change(self, works: Works, status: str, at: datetime) -> None:
+        works.status, works.updated = status, at
+        works.revision += 1
+        self._queue_works(works, at)
+
+    def _queue_works(self, works: Works, at: datetime) -> None:
+        self.outbox.append({"event_id": self._next("evt_", 8), "event_type": WORKS_EVENT,
+                            "works_id": works.works_id, "status": works.status, "revision": works.revision,
+                            "occurred_at": ms(at), "works": works.view()})
+
+    def _tick_works(self, now: datetime) -> int:
+        applied = 0
+        for works in sorted(self.works.values(), key=lambda w: w.starts):
+            if works.status == "SCHEDULED" and works.starts <= now:
+                self._works_change(works, "IN_PROGRESS", works.starts)
+                applied += 1
+            if (works.status == "IN_PROGRESS" and works.kind == "PLANNED" and works.ends is not None
+                    and works.ends <= now):
+                self._works_change(works, "COMPLETED", works.ends)
+                applied += 1
+        return applied
+
     def tick(self) -> int:
         """Apply every transition that is due by now(), oldest first; returns how many were applied."""
         if self.faults.stuck:
             return 0
         now = self.now()
-        applied = 0
+        applied = self._tick_works(now)
         while True:
             faults = [f for f in self.fault_tickets.values() if f.schedule and f.schedule[0].at <= now]
             if faults:
@@ -1015,7 +1111,28 @@ def create_app(emulator: PartnerEmulator | None = None, *, tick_interval_s: floa
             raise PartnerError(404, "not_found", f"no webhook {webhook_id}")
         return Response(status_code=204)
 
+    @api.get("/works")
+    async def list_works(status: str | None = None) -> dict[str, Any]:
+        found = [w.view() for w in emu.works.values() if status is None or w.status == status]
+        return {"works": found, "total": len(found)}
+
+    @api.get("/works/{works_id}")
+    async def get_works(works_id: str) -> dict[str, Any]:
+        return emu.works_of(works_id).view()
+
     app.include_router(api)
+
+    @app.post("/_admin/works", status_code=201)
+    async def admin_works(body: WorksIn) -> dict[str, Any]:
+        return emu.announce_works(body).view()
+
+    @app.post("/_admin/works/{works_id}/complete")
+    async def admin_complete_works(works_id: str) -> dict[str, Any]:
+        return emu.end_works(works_id, "COMPLETED").view()
+
+    @app.post("/_admin/works/{works_id}/cancel")
+    async def admin_cancel_works(works_id: str) -> dict[str, Any]:
+        return emu.end_works(works_id, "CANCELLED").view()
 
     @app.get("/_admin/faults")
     async def get_faults() -> dict[str, Any]:

@@ -56,13 +56,14 @@ from counterpoint.core.orchestration.ticket_supply import (
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.ids import ExternalRef
 from counterpoint.core.shared.times import iso
-from counterpoint.suppliers.partner_json import mapping
+from counterpoint.suppliers.partner_json import mapping, works
 from counterpoint.suppliers.transport import Audit, SupplierHttp
 
 API = "/api/v2"
 SIGNATURE_HEADER = "x-partner-signature"
 EVENT_TYPE = "circuit.status_changed"
 FAULT_EVENT = "fault.status_changed"
+WORKS_EVENT = "works.updated"
 T = TypeVar("T")
 
 
@@ -285,11 +286,19 @@ class PartnerJsonAdapter:
 
     # ---- notices (the partner's maintenance and impairment announcements) -----------------------------------------
 
+    def _works(self, body: Any, evidence: str | None = None) -> SupplierNotice:
+        return self._read(lambda: works.works_notice(body, provider=self.provider_id, observed_at=self._clock.now(),
+                                                     evidence=evidence))
+
     async def get_incident(self, ref: ExternalRef) -> SupplierNotice:
-        raise SupplierNotFound(self.provider_id, "notices not read yet")
+        return self._works(await self._call("GET", f"/works/{ref.value}"))
 
     async def list_incidents(self) -> list[SupplierNotice]:
-        return []
+        out: list[SupplierNotice] = []
+        for status in ("SCHEDULED", "IN_PROGRESS"):
+            data = await self._call("GET", "/works", params={"status": status})
+            out += [self._works(w) for w in (data.get("works") if isinstance(data, dict) else None) or []]
+        return out
 
     # ---- callbacks -----------------------------------------------------------------------------------------------
 
@@ -321,6 +330,15 @@ class PartnerJsonAdapter:
             raise CallbackRejected(self.provider_id, "signed webhook is not JSON") from exc
         if not isinstance(event, dict) or not mapping.optional_text(event.get("event_id")):
             raise CallbackRejected(self.provider_id, "webhook without an event id")
+        if event.get("event_type") == WORKS_EVENT:  # the event carries the whole works: no need to read them
+            try:
+                notice = works.works_notice(event.get("works"), provider=self.provider_id,
+                                            observed_at=self._clock.now(), evidence=str(event["event_id"]))
+            except mapping.MalformedAnswer as exc:
+                raise CallbackRejected(self.provider_id, f"webhook not about works: {exc}") from exc
+            return CallbackNote(provider=self.provider_id, ref=notice.ref, event_id=str(event["event_id"]),
+                                event_type=WORKS_EVENT, event_time=mapping.to_utc(event.get("occurred_at")),
+                                notice=notice)
         if event.get("event_type") == FAULT_EVENT:
             try:
                 fault = mapping.observe_fault(event, provider=self.provider_id, source=Source.CALLBACK,
