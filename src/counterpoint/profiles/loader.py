@@ -156,6 +156,7 @@ class ScenarioIn(_Strict):
     holdForCharge: ChargeIn | None = None
     rejectCancellation: str | None = None
     visitOutcome: Literal["done", "rescheduledBySeller", "noShow", "noAccess", "incomplete"] | None = None
+    installationVisit: bool = False
 
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -686,7 +687,8 @@ class ProfileIn(_Strict):
                                                 kind=s.holdForCharge.priceType)
                                        if s.holdForCharge else None),
                 cancellation_rejected=s.rejectCancellation,
-                visit_outcome=m.VisitOutcome(s.visitOutcome) if s.visitOutcome else None)
+                visit_outcome=m.VisitOutcome(s.visitOutcome) if s.visitOutcome else None,
+                order_installation_visit=s.installationVisit)
                 for s in self.scenarios),
             orchestration=self._orchestration(),
             inventory=self._inventory(),

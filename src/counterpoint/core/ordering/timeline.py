@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from counterpoint.core.inventory.services import apply_order_item
+from counterpoint.core.ordering import installation
 from counterpoint.core.ordering.charges import new_charge
 from counterpoint.core.ordering.model import ItemState, OrderState, ProductOrder, Step, parse_time
 from counterpoint.core.ordering.payload import bandwidth_mbps
@@ -86,10 +87,14 @@ def plan_item(profile: SellerProfile, buyer_id: str, order: dict[str, Any], item
     if slip:
         steps.append(Step(at=start + span * 0.6, item_id=iid, kind="slip", detail={"days": slip}))
     fail = next((r.order_fail_item for r in rules if r.order_fail_item), None)
+    visit = item.get("action") == "add" and bool((item.get("product") or {}).get("place")) and any(
+        r.order_installation_visit for r in rules)
+    if visit:  # a technician installs it, in a visit the Buyer books on the work order (MEF 137)
+        steps.append(Step(at=start + span * 0.5, item_id=iid, kind="visit"))
     if fail:
         steps.append(Step(at=start + span * 0.75, item_id=iid, kind="fail", detail={"reason": fail}))
     else:
-        steps.append(Step(at=done, item_id=iid, kind="complete"))
+        steps.append(Step(at=done, item_id=iid, kind="complete", detail={"visit": True} if visit else {}))
     return steps, done
 
 
@@ -134,6 +139,19 @@ async def apply_step(uow: UnitOfWork, profile: SellerProfile, order: ProductOrde
                                       reason=f"the delivery slipped by {float(step.detail['days']):g} days")
     elif step.kind == "fail" and state is ItemState.IN_PROGRESS:
         order.fail_item(iid, step.detail.get("reason", "failed"), at=at)
+    elif step.kind == "visit" and state is ItemState.IN_PROGRESS:
+        await installation.open_visit(uow, profile, order, iid, at=at)
+    elif step.kind == "complete" and state is ItemState.IN_PROGRESS and step.detail.get("visit") and \
+            (verdict := await installation.visit_verdict(uow, order, iid)) != "done":
+        if verdict == "failed":
+            order.fail_item(iid, "the installation visit could not take place (its work order was cancelled)", at=at)
+        else:  # the visit is still to come: look again later, and say so when the promised date passes
+            step.at = max(now, at) + installation.RECHECK
+            order.plan.append(step)
+            expected = parse_time(order.item(iid).get("expectedCompletionDate"))
+            if expected is not None and step.at > expected:
+                order.set_expected_completion(iid, step.at + timedelta(days=1), at=at,
+                                              reason="waiting for the technician's installation visit")
     elif step.kind == "complete" and state is ItemState.IN_PROGRESS:
         item = order.item(iid)
         product = item.setdefault("product", {})

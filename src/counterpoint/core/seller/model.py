@@ -168,6 +168,7 @@ class Scenario:
     order_hold_for_charge: Charge | None = None
     cancellation_rejected: str | None = None
     visit_outcome: VisitOutcome | None = None  # how a technician's first visit for a matching work order goes
+    order_installation_visit: bool = False  # an added product is installed by a technician the Buyer books
 
 
 @dataclass(frozen=True, slots=True)
