@@ -70,6 +70,10 @@ def test_a_single_outage() -> None:
     assert [(s.segment_id, minutes(s.down_seconds), s.met, s.penalty) for s in c.segments] == [
         ("seg-c", 50, False, Decimal("50.00"))]
     assert (c.penalty_eligible, c.penalty) == (True, Decimal("50.00"))
+    assert report.summary() == [
+        f"svc-1 2026-11: 99.8843% (target 99.9%, missed), credit 100.00 USD; charged to supplier:{C_ID} 50 min",
+        f"{B_ID} 2026-11: repairs 0 met, 0 missed; no penalty",
+        f"{C_ID} 2026-11: repairs 1 met, 0 missed; penalty 50.00 USD"]
     b = supplier(report, B_ID)
     assert (b.repairs, b.penalty_eligible, b.penalty, b.segments[0].met) == ((), False, Decimal("0.00"), True)
 
@@ -333,3 +337,13 @@ def test_one_services_report_uses_the_offsets_of_the_whole_month() -> None:
     alone = month_report(NOV, AFTER, [claim_only, paired], [], [SERVICE], COMMITMENTS, service_id="svc-1")
     assert [s.service_id for s in alone.services] == ["svc-1"]
     assert alone.services[0].unavailable_seconds == whole.services[0].unavailable_seconds == 50 * 60
+
+
+def test_a_fault_seen_before_it_was_reported_started_when_seen() -> None:
+    """Our monitoring's failed test at 09:40 (DOWN) comes before the customer's ticket at 10:00 (START); our test
+    passes at 10:30: the outage runs 09:40-10:30, 50 min."""
+    o = outage("seen", nov(10, 10), None, evidence=[
+        ev(Fact.START, nov(10, 10), reference="TT-8"), ev(Fact.DOMAIN, nov(10, 10), reference="TT-8", responsible=C),
+        ev(Fact.DOWN, nov(10, 9, 40), reference="probe-1"), ev(Fact.END, nov(10, 10, 30), reference="e2e-8")])
+    (svc,) = run([o]).services
+    assert (svc.outages[0].start, minutes(svc.unavailable_seconds)) == (nov(10, 9, 40), 50)

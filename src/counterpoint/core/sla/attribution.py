@@ -9,7 +9,8 @@ by the names the report cites:
   middle) of their differences; differences larger than the profile's `max_clock_skew` are not skew and are
   left out; a clock with no pair has offset 0. Every time stamped by that clock (evidence, its maintenance
   windows) is read minus the offset.
-- `start`: an outage starts at the earliest of its START evidence (after skew).
+- `start`: an outage starts at the earliest of its START evidence, or of its DOWN evidence if that comes earlier
+  (a fault seen present was present), after skew.
 - `end`: for the customer, an outage ends at our own first recovery observation (evidence from us) that is
   not followed by evidence that the fault was still there (a DOWN item after it); without one, at a
   supplier's first claim of repair not contradicted that way; without either it is open. Our observation
@@ -71,7 +72,7 @@ from counterpoint.core.sla.model import (
 
 RULES: dict[str, str] = {
     "skew": "per-clock offset: median of same-event pairs (ours vs theirs) within the skew bound, else 0",
-    "start": "earliest START evidence after skew",
+    "start": "earliest START (or DOWN) evidence after skew",
     "end": "our first recovery observation not followed by DOWN evidence; else a supplier's first such claim",
     "repair": "the supplier's first repair claim not contradicted by later DOWN evidence, capped by ours",
     "order": "an end before its start (after skew) is read as the start",
@@ -185,7 +186,7 @@ def resolve(outage: Outage, offsets: Mapping[str, ClockOffset] | None = None) ->
 
     notes: list[str] = []
     evidence = sorted(outage.evidence, key=_ev_order)
-    starts = [e for e in evidence if e.fact is Fact.START]
+    starts = [e for e in evidence if e.fact in (Fact.START, Fact.DOWN)]  # a fault seen present was present
     start_ev = first(starts)
     start = at(start_ev) if start_ev is not None else outage.start
     downs = [at(e) for e in evidence if e.fact is Fact.DOWN]
@@ -582,6 +583,22 @@ class MonthReport:
     services: tuple[ServiceFigure, ...]
     suppliers: tuple[SupplierFigure, ...]
     rules: dict[str, str] = field(default_factory=lambda: dict(RULES))
+
+    def summary(self) -> list[str]:
+        """One plain line per service and per supplier (for a timeline or a log; the CLI draws tables)."""
+        lines = []
+        for s in self.services:
+            charged = ", ".join(f"{who} {v / 60:g} min" for who, v in sorted(s.by_domain.items())) or "nothing"
+            verdict = "no SLA" if s.met is None else "met" if s.met else "missed"
+            credit = f"credit {s.credit} {s.currency}" if s.credit_eligible and s.credit is not None else (
+                f"credit {s.credit_pct}%" if s.credit_eligible else "no credit")
+            lines.append(f"{s.service_id} {self.month}: {s.availability_pct}% (target {s.target_pct or '-'}%, "
+                         f"{verdict}), {credit}; charged to {charged}")
+        for p in self.suppliers:
+            penalty = f"penalty {p.penalty} {p.currency}" if p.penalty_eligible else "no penalty"
+            lines.append(f"{p.supplier} {self.month}: repairs {p.repairs_met} met, {p.repairs_missed} missed; "
+                         f"{penalty}")
+        return lines
 
     def to_json(self, *, evidence: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
