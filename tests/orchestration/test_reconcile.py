@@ -16,12 +16,16 @@ import pytest
 from counterpoint.core.orchestration.model import CompositeState
 from counterpoint.core.orchestration.plan import CompositeOffering, Orchestration, SegmentTemplate
 from counterpoint.core.orchestration.supply import Observation, SegmentState, Source
+from counterpoint.core.orchestration.ticket_model import Escalation, FederatedTicket
+from counterpoint.core.orchestration.ticket_supply import TicketState
 from counterpoint.core.reconcile.model import Check, Kind, Severity, Status
 from counterpoint.core.reconcile.report import EXIT_CLEAN, EXIT_RAISED, EXIT_STILL_RAISED, exit_code, report_json
 from counterpoint.core.reconcile.services import RunReport, run_reconciliation
 from counterpoint.core.seller.model import ACCESS_ELINE
 from counterpoint.core.shared.clock import ManualClock
-from counterpoint.core.shared.ids import ExternalRef
+from counterpoint.core.shared.ids import ExternalRef, new_id
+from counterpoint.core.sla import services as sla
+from counterpoint.core.sla.model import EvidenceKind, Fact
 from counterpoint.workers.fulfilment import FulfilmentWorker
 from counterpoint.workers.orchestration import OrchestrationWorker
 from counterpoint.workers.reconcile import ReconcileWorker
@@ -355,3 +359,69 @@ async def test_the_worker_runs_once_per_interval(client, container, clock, fakes
     await worker.run_once()
     async with container.uow() as uow:
         assert (await uow.findings.last_run()).id != first.id
+
+
+# ---- tickets -----------------------------------------------------------------------------------------------
+
+
+async def a_ticket(container, composite, *, severity: str = "significant", escalate: bool = True,  # type: ignore[no-untyped-def]
+                   resolved: bool = False, validated: bool = False) -> FederatedTicket:
+    now = container.clock.now()
+    seg = last_mile(composite)
+    ft = FederatedTicket(
+        id=new_id(), buyer_id=composite.buyer_id, seller_id=composite.seller_id, channel=composite.channel,
+        created_at=now, updated_at=now, ticket_id=f"TT-{new_id()[:8]}", product_id=composite.product_id,
+        composite_id=composite.id, state=TicketState.INVESTIGATING,
+        reported={"description": "no light", "severity": severity, "priority": "high"},
+        suspect={"segmentId": seg.id, "segmentName": seg.name, "provider": "sup-b", "own": False, "why": []},
+        validated_at=now if validated else None)
+    if escalate:
+        ft.escalations.append(Escalation(
+            id=new_id(), provider_id="sup-b", segment_id=seg.id, segment_name=seg.name, our_ref="cp-ticket-1",
+            state=TicketState.RESOLVED if resolved else TicketState.INVESTIGATING,
+            external_ref=ExternalRef("sup-b", "B-TT-1", "troubleTicket"), resolved_at=now if resolved else None))
+    async with container.uow() as uow:
+        await uow.federated_tickets.add(ft)
+        await uow.commit()
+    return ft
+
+
+async def test_a_supplier_resolution_we_never_validated_is_raised(client, container, clock, fakes) -> None:
+    composite = await active(client, container, clock, fakes)
+    ft = await a_ticket(container, composite, resolved=True)
+    await a_ticket(container, composite, resolved=True, validated=True)  # validated: nothing to say
+    assert (await run(container, checks=[Check.TICKETS])).findings == []  # within the grace: in progress
+    clock.advance(GRACE)
+    report = await run(container, checks=[Check.TICKETS])
+    assert report.scanned == {Check.TICKETS: 2}
+    [f] = report.findings
+    assert (f.kind, f.status) == (Kind.TICKET_RESOLVED_NOT_VALIDATED, Status.RAISED)
+    assert f.subject.ticket_id == ft.ticket_id and f.subject.supplier_refs == ("sup-b/ticket/B-TT-1",)
+
+
+async def test_a_major_incident_without_supplier_escalation_is_raised(client, container, clock, fakes) -> None:
+    composite = await active(client, container, clock, fakes)
+    ft = await a_ticket(container, composite, severity="extensive", escalate=False)
+    await a_ticket(container, composite, severity="significant", escalate=False)  # not major
+    clock.advance(GRACE)
+    [f] = (await run(container, checks=[Check.TICKETS])).findings
+    assert (f.kind, f.severity, f.subject.ticket_id) == (Kind.MAJOR_INCIDENT_NOT_ESCALATED, Severity.CRITICAL,
+                                                         ft.ticket_id)
+
+
+async def test_sla_clocks_that_disagree_are_raised(client, container, clock, fakes) -> None:
+    composite = await active(client, container, clock, fakes)
+    ft = await a_ticket(container, composite, resolved=True, validated=True)
+    key, start = f"ticket:{ft.ticket_id}", clock.now() - timedelta(hours=3)
+    async with container.uow() as uow:
+        await sla.record_outage_start(uow, clock, service_id=ft.product_id, key=key, at=start,
+                                      reference=ft.ticket_id)
+        await sla.add_evidence(uow, clock, service_id=ft.product_id, key=key, fact=Fact.END, at=clock.now(),
+                               reference="test:1", kind=EvidenceKind.TEST)
+        await sla.add_evidence(uow, clock, service_id=ft.product_id, key=key, fact=Fact.END,  # 2 h earlier
+                               at=clock.now() - timedelta(hours=2), source="sup-b", reference="B-TT-1",
+                               kind=EvidenceKind.SUPPLIER_NOTICE)
+        await uow.commit()
+    [f] = (await run(container, checks=[Check.TICKETS])).findings
+    assert (f.kind, f.subject.provider_id) == (Kind.SLA_CLOCKS_DISAGREE, "sup-b")
+    assert "7200 s from ours" in f.summary and [e.source for e in f.evidence] == ["slaEvidence", "slaEvidence"]

@@ -48,19 +48,26 @@ from counterpoint.core.reconcile.model import (
 )
 from counterpoint.core.reconcile.ports import Run
 from counterpoint.core.reconcile.records import (
+    MAJOR_PRIORITY,
+    MAJOR_SEVERITY,
     CommandView,
     CompositeRecord,
     EvidenceView,
     ProductView,
     RefView,
+    SlaClockView,
+    SupplierTicketView,
     TicketRecord,
 )
 from counterpoint.core.shared.errors import StaleVersion
 from counterpoint.core.shared.ids import ExternalRef
 from counterpoint.core.shared.times import parse_aware
+from counterpoint.core.sla.model import Fact
 from counterpoint.storage.inventory import product
 from counterpoint.storage.orchestration import composite_order, evidence, outbound_command, supplier_ref
 from counterpoint.storage.schema import JSONDoc, UtcDateTime, metadata
+from counterpoint.storage.sla import sla_evidence, sla_outage
+from counterpoint.storage.ticket_federation import federated_ticket
 
 if TYPE_CHECKING:
     from counterpoint.storage.uow import SqlUnitOfWork
@@ -271,12 +278,56 @@ class SqlReconcileRecords:
 
     async def count(self, checks: Collection[Check]) -> int:
         if not set(checks) - {Check.TICKETS}:
-            return 0
-        stmt = select(func.count()).select_from(composite_order).where(*_scope(checks))
+            stmt = select(func.count()).select_from(federated_ticket)
+        else:
+            stmt = select(func.count()).select_from(composite_order).where(*_scope(checks))
         return int((await self.uow.conn.execute(stmt)).scalar_one())
 
     async def tickets(self, *, after: str | None, limit: int) -> list[TicketRecord]:
-        return []  # no ticket store on this branch yet: the ticket checks (core/reconcile/checks.py) wait for it
+        """Federated tickets (keyset on their id) with their escalations and the SLA clocks of their outage."""
+        t = federated_ticket.c
+        where = [t.id > after] if after is not None else []
+        rows = (await self.uow.conn.execute(
+            select(t.id, t.ticket_id, t.buyer_id, t.state, t.created_at, t.updated_at, t.product_id, t.composite_id,
+                   t.doc["reported"].label("reported"), t.doc["suspect"].label("suspect"),
+                   t.doc["escalations"].label("escalations"), t.doc["validatedAt"].as_string().label("validated"))
+            .where(*where).order_by(t.id).limit(limit))).mappings().all()
+        if not rows:
+            return []
+        clocks = await self._clocks({r["product_id"]: f"ticket:{r['ticket_id']}" for r in rows})
+        out = []
+        for r in rows:
+            reported = r["reported"] if isinstance(r["reported"], dict) else {}
+            suspect = r["suspect"] if isinstance(r["suspect"], dict) else {}
+            escalations = r["escalations"] if isinstance(r["escalations"], list) else []
+            out.append(TicketRecord(
+                id=r["id"], ticket_id=r["ticket_id"], buyer_id=r["buyer_id"], state=r["state"],
+                major_incident=reported.get("severity") in MAJOR_SEVERITY or reported.get("priority") in
+                MAJOR_PRIORITY, created_at=r["created_at"], updated_at=r["updated_at"], product_id=r["product_id"],
+                composite_id=r["composite_id"], validated_at=parse_aware(r["validated"]) if r["validated"] else None,
+                suspected_provider=None if suspect.get("own", True) else suspect.get("provider"),
+                supplier_tickets=tuple(SupplierTicketView(
+                    provider_id=e["provider"], ref=(e.get("externalRef") or {}).get("id") or e["ourRef"],
+                    state=e["state"], resolved_at=parse_aware(e.get("resolvedAt")) if e.get("resolvedAt") else None)
+                    for e in escalations),
+                clocks=clocks.get(f"ticket:{r['ticket_id']}", ())))
+        return out
+
+    async def _clocks(self, keys: dict[str, str]) -> dict[str, tuple[SlaClockView, ...]]:
+        """Per outage key: each party's start (earliest START it stamped) and end (latest END it stamped)."""
+        o, ev = sla_outage.c, sla_evidence.c
+        rows = (await self.uow.conn.execute(
+            select(o.key, ev.fact, ev.stamped_by, func.min(ev.at).label("first"), func.max(ev.at).label("last"))
+            .join(sla_evidence, ev.outage_id == o.id)
+            .where(o.service_id.in_(sorted(keys)), o.key.in_(sorted(set(keys.values()))),
+                   ev.fact.in_([Fact.START.value, Fact.END.value]))
+            .group_by(o.key, ev.fact, ev.stamped_by))).mappings().all()
+        found: dict[str, dict[str, dict[str, datetime]]] = {}
+        for r in rows:
+            found.setdefault(r["key"], {}).setdefault(r["stamped_by"], {})[r["fact"]] = (
+                r["first"] if r["fact"] == Fact.START.value else r["last"])
+        return {key: tuple(SlaClockView(source, facts.get(Fact.START.value), facts.get(Fact.END.value))
+                           for source, facts in sorted(by.items())) for key, by in found.items()}
 
     async def composites(self, checks: Collection[Check], *, after: str | None, limit: int
                          ) -> list[CompositeRecord]:

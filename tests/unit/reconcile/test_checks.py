@@ -141,17 +141,34 @@ def test_staleness_windows_differ_for_delivery_and_active_services() -> None:
     assert list(stale_observations(record(CompositeState.ACTIVE, seg(observed=NOW - timedelta(days=29))), CTX)) == []
 
 
-def test_ticket_checks_read_the_ticket_interface() -> None:
-    t = TicketRecord(id="t1", buyer_id="b", state="resolvedPendingValidation", major_incident=True, updated_at=OLD,
-                     suspected_provider="sup-c",
-                     supplier_tickets=(SupplierTicketView("sup-b", "TT-1", "resolved", OLD),),
-                     clocks=(SlaClockView("ours", OLD, NOW), SlaClockView("sup-b", OLD, NOW - timedelta(hours=2))))
-    assert sorted(d.kind for d in check_ticket(t, CTX)) == [
-        Kind.MAJOR_INCIDENT_NOT_ESCALATED, Kind.SLA_CLOCKS_DISAGREE, Kind.TICKET_RESOLVED_NOT_VALIDATED]
-    agreed = TicketRecord(id="t1", buyer_id="b", state="closed", major_incident=False, updated_at=OLD,
-                          validated_at=NOW, clocks=(SlaClockView("ours", OLD, NOW),
-                                                    SlaClockView("sup-b", OLD + timedelta(seconds=30), NOW)))
-    assert check_ticket(agreed, CTX) == [] and list(sla_clocks_disagree(agreed, CTX)) == []
+def ticket(**kw) -> TicketRecord:  # type: ignore[no-untyped-def]
+    base = {"id": "ft1", "ticket_id": "t1", "buyer_id": "b", "state": "investigating", "major_incident": False,
+            "created_at": OLD, "updated_at": OLD, "suspected_provider": "sup-b"}
+    return TicketRecord(**{**base, **kw})
+
+
+def test_ticket_checks() -> None:
+    resolved = SupplierTicketView("sup-b", "TT-1", "resolvedPendingValidation", OLD)
+    [d] = check_ticket(ticket(supplier_tickets=(resolved,)), CTX)
+    assert d.kind is Kind.TICKET_RESOLVED_NOT_VALIDATED and d.subject.ticket_id == "t1"
+    assert check_ticket(ticket(supplier_tickets=(resolved,), validated_at=NOW), CTX) == []
+    fresh = SupplierTicketView("sup-b", "TT-1", "resolvedPendingValidation", NOW)
+    assert check_ticket(ticket(supplier_tickets=(fresh,)), CTX) == []  # our validation is on its way
+
+    [m] = check_ticket(ticket(major_incident=True), CTX)
+    assert m.kind is Kind.MAJOR_INCIDENT_NOT_ESCALATED and m.severity is Severity.CRITICAL
+    escalated = SupplierTicketView("sup-b", "TT-2", "investigating")
+    assert check_ticket(ticket(major_incident=True, supplier_tickets=(escalated,)), CTX) == []
+    assert check_ticket(ticket(major_incident=True, suspected_provider=None), CTX) == []  # our own segment
+    assert check_ticket(ticket(major_incident=True, created_at=NOW), CTX) == []
+
+    apart = (SlaClockView("ours", OLD, NOW), SlaClockView("sup-b", None, NOW - timedelta(hours=2)))
+    [c] = sla_clocks_disagree(ticket(clocks=apart), CTX)
+    assert c.kind is Kind.SLA_CLOCKS_DISAGREE and c.subject.provider_id == "sup-b"
+    near = (SlaClockView("ours", OLD, NOW), SlaClockView("sup-b", OLD + timedelta(seconds=30), NOW))
+    assert list(sla_clocks_disagree(ticket(clocks=near), CTX)) == []
+    alone = (SlaClockView("ours", OLD, NOW), SlaClockView("sup-b", None, None))
+    assert list(sla_clocks_disagree(ticket(clocks=alone), CTX)) == []
 
 
 # ---- the lifecycle of a finding ----------------------------------------------------------------------------

@@ -16,7 +16,14 @@ Services (one pass over every composite order, with the customer's product):
   staleness window (polling stopped), or an active segment older than the reconciliation policy's
   `service_staleness_s` (repair: ask the supplier again).
 
-Tickets (one pass over our tickets with their supplier tickets and SLA clocks): see `TICKET_CHECKS`.
+Tickets (one pass over the customers' tickets followed across providers, core/orchestration/ticket_model.py, with
+their escalations and the SLA evidence of their outage):
+- a supplier resolved its ticket and we neither validated (our end-to-end test) nor ended ours;
+- a major incident (reported `extensive`, or `critical` priority) suspected in a supplier's segment, with no
+  ticket opened with that supplier;
+- a supplier's clock and ours disagree on the outage's start or end by more than the grace (SLA evidence,
+  core/sla: each party's earliest START and latest END as it stamped them).
+None of these is repaired automatically: they are raised.
 
 A mismatch younger than the policy's grace is work in progress (a callback on its way), not drift.
 """
@@ -265,54 +272,65 @@ def stale_observations(rec: CompositeRecord, ctx: Context) -> Iterator[Drift]:
 
 
 def _ticket_subject(t: TicketRecord, provider: str | None = None, refs: tuple[str, ...] = ()) -> Subject:
-    return Subject(buyer_id=t.buyer_id, ticket_id=t.id, provider_id=provider, supplier_refs=refs)
+    return Subject(buyer_id=t.buyer_id, ticket_id=t.ticket_id, composite_id=t.composite_id,
+                   product_id=t.product_id, provider_id=provider, supplier_refs=refs)
+
+
+_TICKET_ENDED = ("closed", "cancelled")
 
 
 def ticket_resolved_not_validated(t: TicketRecord, ctx: Context) -> Iterator[Drift]:
-    """A supplier resolved its ticket long ago and our ticket is still not validated (nor closed)."""
-    if t.state == "closed" or t.validated_at is not None:
+    """A supplier resolved its ticket longer than the grace ago and our ticket is neither validated nor ended."""
+    if t.state in _TICKET_ENDED or t.validated_at is not None:
         return
     for st in t.supplier_tickets:
-        if st.state in ("resolved", "closed") and ctx.old(st.resolved_at):
-            yield Drift(
-                Kind.TICKET_RESOLVED_NOT_VALIDATED, _ticket_subject(t, st.provider_id, (st.ref,)),
-                f"{st.provider_id} resolved ticket {st.ref}; our ticket {t.id} is {t.state}, not validated",
-                Severity.MAJOR, (Evidence(f"supplier ticket {st.ref} {st.state}", "supplierTicket", st.resolved_at),
-                                 Evidence(f"our ticket {t.id} {t.state}", "ticket", t.updated_at)),
-                (t.id, st.provider_id, st.ref))
+        if st.state not in ("resolvedPendingValidation", "closed") or not ctx.old(st.resolved_at):
+            continue
+        yield Drift(
+            Kind.TICKET_RESOLVED_NOT_VALIDATED, _ticket_subject(t, st.provider_id, (f"{st.provider_id}/ticket/"
+                                                                                    f"{st.ref}",)),
+            f"{st.provider_id} resolved its ticket {st.ref}; our ticket {t.ticket_id} is {t.state}, not validated",
+            Severity.MAJOR,
+            (Evidence(f"supplier ticket {st.ref} {st.state}", "supplierTicket", st.resolved_at),
+             Evidence(f"our ticket {t.ticket_id} {t.state}, no passing validation", "ticket", t.updated_at)),
+            (t.id, st.provider_id, st.ref))
 
 
 def major_incident_not_escalated(t: TicketRecord, ctx: Context) -> Iterator[Drift]:
-    if not t.major_incident or t.state == "closed" or t.suspected_provider is None:
+    """A major incident suspected in a supplier's segment, open longer than the grace with no ticket there."""
+    if not t.major_incident or t.state in _TICKET_ENDED or t.suspected_provider is None:
         return
-    if any(st.provider_id == t.suspected_provider for st in t.supplier_tickets) or not ctx.old(t.updated_at):
+    if any(st.provider_id == t.suspected_provider for st in t.supplier_tickets) or not ctx.old(t.created_at):
         return
     yield Drift(
         Kind.MAJOR_INCIDENT_NOT_ESCALATED, _ticket_subject(t, t.suspected_provider),
-        f"major incident {t.id}: no ticket with {t.suspected_provider}, who owns the suspected segment",
-        Severity.CRITICAL, (Evidence(f"our ticket {t.id} {t.state}, major incident", "ticket", t.updated_at),),
+        f"major incident {t.ticket_id}: no ticket with {t.suspected_provider}, who holds the suspected segment",
+        Severity.CRITICAL, (Evidence(f"our ticket {t.ticket_id} {t.state}, major incident, opened", "ticket",
+                                     t.created_at),),
         (t.id, t.suspected_provider))
 
 
 def sla_clocks_disagree(t: TicketRecord, ctx: Context) -> Iterator[Drift]:
-    """Two parties' clocks for the same outage differ by more than the grace, at its start or its end."""
-    clocks = list(t.clocks)
-    ours = next((c for c in clocks if c.source == "ours"), None)
+    """A supplier's clock and ours differ by more than the grace on the outage's start or end (what each
+    stamped in the SLA evidence): attribution reads both, so a person checks which one is right."""
+    ours = next((c for c in t.clocks if c.source == "ours"), None)
     if ours is None:
         return
-    for other in clocks:
+    for other in t.clocks:
         if other is ours:
             continue
-        start_gap = abs(other.started_at - ours.started_at)
-        end_gap = (abs(other.stopped_at - ours.stopped_at) if other.stopped_at and ours.stopped_at
-                   else timedelta(0) if other.stopped_at is None and ours.stopped_at is None else None)
-        if start_gap <= ctx.grace and end_gap is not None and end_gap <= ctx.grace:
+        gaps = [abs(a - b) for a, b in ((other.started_at, ours.started_at), (other.stopped_at, ours.stopped_at))
+                if a is not None and b is not None]
+        if not gaps or max(gaps) <= ctx.grace:
             continue
         yield Drift(
             Kind.SLA_CLOCKS_DISAGREE, _ticket_subject(t, other.source),
-            f"ticket {t.id}: {other.source}'s outage clock disagrees with ours", Severity.MAJOR,
-            tuple(Evidence(f"{c.source} clock {iso(c.started_at)} - {iso(c.stopped_at) if c.stopped_at else 'running'}",
-                           "slaClock", c.started_at) for c in (ours, other)), (t.id, other.source))
+            f"ticket {t.ticket_id}: {other.source}'s outage clock is {int(max(gaps).total_seconds())} s from ours",
+            Severity.MAJOR,
+            tuple(Evidence(f"{c.source}: start {iso(c.started_at) if c.started_at else '-'}, end "
+                           f"{iso(c.stopped_at) if c.stopped_at else '-'}", "slaEvidence",
+                           c.stopped_at or c.started_at) for c in (ours, other)),
+            (t.id, other.source))
 
 
 ORDER_CHECKS: tuple[CompositeCheck, ...] = (

@@ -91,28 +91,41 @@ class CompositeRecord:
 
 @dataclass(frozen=True, slots=True)
 class SupplierTicketView:
+    """One ticket we hold with a supplier about the customer's fault (an escalation)."""
+
     provider_id: str
-    ref: str  # the supplier's ticket id
-    state: str  # our word for its state: open | investigating | waitingForBuyer | resolved | closed
-    resolved_at: datetime | None = None
+    ref: str  # the supplier's ticket id (our reference while it has given none)
+    state: str  # core.orchestration.ticket_supply.TicketState values: open ... resolvedPendingValidation, closed
+    resolved_at: datetime | None = None  # when we first saw the supplier's resolution
 
 
 @dataclass(frozen=True, slots=True)
 class SlaClockView:
-    """One party's clock for a ticket's outage: when it started and stopped (None: still running)."""
+    """One party's clock on a ticket's outage, from the SLA evidence it stamped: the fault's start and the
+    service's return as that party's clock gave them (None: that party said nothing of it)."""
 
-    source: str  # "ours" or a provider id
-    started_at: datetime
+    source: str  # "ours" or a provider id (who stamped it)
+    started_at: datetime | None = None
     stopped_at: datetime | None = None
+
+
+MAJOR_SEVERITY = frozenset({"extensive"})  # MEF 124 severity of a major incident
+MAJOR_PRIORITY = frozenset({"critical"})
 
 
 @dataclass(frozen=True, slots=True)
 class TicketRecord:
-    id: str
+    """A customer's ticket followed across providers (core/orchestration/ticket_model.FederatedTicket)."""
+
+    id: str  # the federated ticket's id (our record)
+    ticket_id: str  # the customer's ticket at our Seller
     buyer_id: str
-    state: str  # our ticket's state, in the federation's words (resolvedPendingValidation, closed, ...)
-    major_incident: bool  # the ticket is (part of) a major incident
+    state: str  # TicketState values: open, investigating, waitingForBuyer, resolvedPendingValidation, closed...
+    major_incident: bool  # the customer reported it extensive, or critical: a major incident
+    created_at: datetime
     updated_at: datetime
+    product_id: str | None = None
+    composite_id: str | None = None
     validated_at: datetime | None = None  # our own validation (the end-to-end test re-run) passed
     suspected_provider: str | None = None  # the supplier owning the suspected segment, if not ours
     supplier_tickets: tuple[SupplierTicketView, ...] = ()
