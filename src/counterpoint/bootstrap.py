@@ -23,7 +23,7 @@ from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.service_order.ports import NetworkController
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.validation import ProductSchemas
-from counterpoint.core.trouble_ticket.visits import NO_VISITS, VisitDesk
+from counterpoint.core.trouble_ticket.visits import VisitDesk, WorkforceVisits
 from counterpoint.network.activation import ServiceActivationTester
 from counterpoint.network.controller import NetworkConfig, SimulatedNetworkController
 from counterpoint.notifications.relay import OutboxRelay
@@ -97,8 +97,9 @@ class Container:
 
     @property
     def visits(self) -> VisitDesk:
-        """How a repair books a technician (MEF 137 work orders); NO_VISITS folds the visit into the repair."""
-        return NO_VISITS
+        """How a repair books a technician: MEF 137 work orders of this Seller, whose appointments the Buyer books
+        (core.trouble_ticket.visits.NO_VISITS would fold the visit into the repair instead)."""
+        return WorkforceVisits()
 
     @property
     def ticket_desk(self) -> TicketDesk:

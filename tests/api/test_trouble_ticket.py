@@ -20,14 +20,18 @@ from referencing.jsonschema import DRAFT4
 from counterpoint.bootstrap import Container
 from counterpoint.core.ports import UnitOfWork
 from counterpoint.core.seller.model import SellerProfile
+from counterpoint.core.shared.apis import base_path
 from counterpoint.core.shared.clock import ManualClock
 from counterpoint.core.shared.times import iso
 from counterpoint.core.trouble_ticket import services as tickets
 from counterpoint.core.trouble_ticket.model import ResolutionCode, TroubleTicket, parse_time, resolution_code_of
+from counterpoint.core.trouble_ticket.visits import NO_VISITS
+from counterpoint.core.workforce import slots
 from counterpoint.notifications.relay import OutboxRelay
 from counterpoint.profiles.loader import load_profile
 from counterpoint.settings import DEMO_PROFILE
 from counterpoint.workers.trouble_ticket import TroubleTicketWorker
+from tests.api.workforce_support import booking
 from tests.helpers import BUYER_A, BUYER_B, ListenerRecorder, assert_mef_event, assert_mef_response, envelope
 
 F = "troubleTicket"
@@ -51,7 +55,8 @@ def profile(tmp_path: Path) -> SellerProfile:
     doc["inventory"] = [
         {"id": PRODUCT["sonata"], "buyer": "buyer-a", "offering": "ael-sg", "places": [{"address": "addr-sg-raffles"}]},
         {"id": DIA, "buyer": "buyer-a", "offering": "dia-sg", "places": [{"address": "addr-sg-raffles"}]},
-        {"id": PRODUCT["cantata"], "buyer": "buyer-a", "offering": "ael-sg", "interface": "cantata"},
+        {"id": PRODUCT["cantata"], "buyer": "buyer-a", "offering": "ael-sg", "interface": "cantata",
+         "places": [{"address": "addr-sg-changi"}]},
         {"id": OTHERS, "buyer": "buyer-b", "offering": "ael-sg"},
         {"id": "tt-prod-gone", "buyer": "buyer-a", "offering": "ael-sg", "status": "terminated"},
         {"id": OTHERS + "-cantata", "buyer": "buyer-b", "offering": "ael-sg", "interface": "cantata"},
@@ -562,13 +567,58 @@ async def test_a_late_repair_moves_its_committed_date_with_a_note_and_resolves_a
 
 
 async def test_a_repair_needing_a_visit_without_a_visit_desk_notes_it_and_goes_on(
-        client: httpx.AsyncClient, container: Container, clock: ManualClock) -> None:
+        client: httpx.AsyncClient, container: Container, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Container, "visits", property(lambda self: NO_VISITS))
     t = await create(client, "sonata", externalId="VISIT-1")
     await run(container, clock, 0.25)
     working = await get(client, "sonata", t["id"])
     assert working["status"] == "inProgress" and "technician visit is needed" in working["note"][-1]["text"]
     await run(container, clock, 24)
     assert (await get(client, "sonata", t["id"]))["status"] == "resolved"
+
+
+async def test_a_visit_is_a_work_order_the_buyer_books_and_its_planning_resumes_the_repair_r15(
+        client: httpx.AsyncClient, channel: str, container: Container, clock: ManualClock, relay: OutboxRelay,
+        recorder: ListenerRecorder) -> None:
+    await listen(client, channel)
+    t = await create(client, channel, externalId="VISIT-3")
+    await run(container, clock, 0.25)
+    waiting = await get(client, channel, t["id"])
+    assert waiting["status"] == "pending"
+    (ref,) = waiting["workOrder"]
+    assert ref["href"] == f"http://seller.test{base_path('workOrder', channel)}/workorder/{ref['id']}"
+    r = await client.get(ref["href"].removeprefix("http://seller.test"), headers=BUYER_A)
+    wo = assert_mef_response(r, "workOrder", "/workorder/{id}", "get", channel)
+    assert wo["state"] == "open" and wo["appointmentRequired"] is True
+    assert {"id": t["id"], "@referredType": "TroubleTicket", "role": "parentTroubleTicket",
+            "href": t["href"]} in wo["relatedEntity"]
+    await run(container, clock, 24)  # the repair waits for the visit
+    assert (await get(client, channel, t["id"]))["status"] == "pending"
+    cal, now = container.profile.workforce, clock.now()
+    slot = next(iter(slots.grid(cal, slots.earliest_start(cal, now), now + cal.search_horizon)))
+    r = await client.post(f"{base_path('appointment', channel)}/appointment", headers=BUYER_A,
+                          json=booking(ref["id"], slot.start))
+    assert r.status_code == 201, r.text
+    assert_mef_response(r, "appointment", "/appointment", "post", channel)
+    assert await TroubleTicketWorker(container).run_once() == 1  # woken by the work order's planning
+    resumed = await get(client, channel, t["id"])
+    assert resumed["status"] == "inProgress"
+    assert [c["status"] for c in resumed["statusChange"]] == ["acknowledged", "inProgress", "pending", "inProgress"]
+    assert (await events(relay, recorder, channel))[-2:] == [
+        "troubleTicketStatusChangeEvent", "troubleTicketAttributeValueChangeEvent"]  # resumed; the date moved
+
+
+async def test_a_cancelled_ticket_calls_its_visit_off(client: httpx.AsyncClient, container: Container,
+                                                      clock: ManualClock) -> None:
+    t = await create(client, "sonata", externalId="VISIT-4")
+    await run(container, clock, 0.25)
+    (ref,) = (await get(client, "sonata", t["id"]))["workOrder"]
+    await act(client, "sonata", t["id"], "cancel")
+    await run(container, clock, 1)
+    assert (await get(client, "sonata", t["id"]))["status"] == "cancelled"
+    r = await client.get(f"{base_path('workOrder', 'sonata')}/workorder/{ref['id']}", headers=BUYER_A)
+    assert assert_mef_response(r, "workOrder", "/workorder/{id}", "get")["state"] == "cancelled"
 
 
 class Visits:
@@ -586,6 +636,10 @@ class Visits:
 
     async def planned(self, uow: UnitOfWork, work_order_id: str) -> bool:
         return work_order_id in self.planned_ids
+
+    async def call_off(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, reason: str, *,
+                       now: datetime) -> None:
+        return None
 
 
 async def test_a_visit_links_a_work_order_and_waits_for_its_appointment_r15(

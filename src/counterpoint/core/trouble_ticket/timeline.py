@@ -163,5 +163,7 @@ async def advance_ticket(uow: UnitOfWork, clock: Clock, profile: SellerProfile, 
                 await desk.ticket_changed(uow, profile, ticket, change="closed", now=now)
         if moved:
             await uow.trouble_tickets.save(ticket)
+            if ticket.status is S.CANCELLED and ticket.work_order_ids:  # after the save: this wakes the ticket
+                await visits.call_off(uow, profile, ticket, f"trouble ticket {ticket.id} was cancelled", now=now)
             await uow.commit()
     return moved

@@ -1,20 +1,24 @@
 """Technician visits a repair needs (MEF 137 work orders), as the ticket timeline sees them.
 
 A ticket whose repair needs someone on site gets a work order linked to it and waits, `pending`, until the
-work order's appointment is booked; when the work order becomes `planned` the ticket goes on (R15). Work orders
-are another capability's (core/workforce); this module is the one place the ticket timeline meets it, through
-the `VisitDesk` port: `bootstrap.Container.visits` gives the implementation, NO_VISITS when there is none.
-
-Without a visit desk the visit is folded into the repair: the Seller notes it and the repair time covers it.
+Buyer books the work order's appointment; when the work order becomes `planned` the workforce capability wakes
+the ticket (`uow.trouble_tickets.wake`) and the ticket worker lets the repair go on (R15). This module is the one
+place the ticket timeline meets core/workforce, through the `VisitDesk` port: `WorkforceVisits` opens and reads
+real work orders (what `bootstrap.Container.visits` gives); with NO_VISITS the visit is folded into the repair
+(the Seller notes it and the repair time covers it).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from counterpoint.core.seller.model import SellerProfile
+from counterpoint.core.shared.apis import base_path
 from counterpoint.core.trouble_ticket.model import TroubleTicket
+from counterpoint.core.workforce import services as workforce
+from counterpoint.core.workforce.model import WORK_ORDER_TERMINAL, WorkOrderState, trouble_ticket
 
 if TYPE_CHECKING:
     from counterpoint.core.ports import UnitOfWork
@@ -28,7 +32,12 @@ class VisitDesk(Protocol):
         ...
 
     async def planned(self, uow: UnitOfWork, work_order_id: str) -> bool:
-        """Whether the work order is `planned` (its appointment booked)."""
+        """Whether the work order is `planned` (its appointment booked), or already past that."""
+        ...
+
+    async def call_off(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, reason: str, *,
+                       now: datetime) -> None:
+        """The ticket ended (cancelled): its work orders still open are cancelled."""
         ...
 
 
@@ -40,8 +49,59 @@ class NoVisits:
     async def planned(self, uow: UnitOfWork, work_order_id: str) -> bool:
         return False
 
+    async def call_off(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, reason: str, *,
+                       now: datetime) -> None:
+        return None
+
 
 NO_VISITS: VisitDesk = NoVisits()
+
+
+@dataclass(frozen=True, slots=True)
+class _At:
+    """The instant the caller's step runs at, as the clock workforce's functions read."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def _places(places: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Where the product is installed, as the visit's places."""
+    return [{**p, "role": "appointmentPlace"} for p in places if isinstance(p, dict)]
+
+
+class WorkforceVisits:
+    """Visits as MEF 137 work orders of this Seller (core/workforce), the Buyer booking their appointments."""
+
+    async def open_for_ticket(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, what: str, *,
+                              now: datetime) -> dict[str, Any] | None:
+        product = await uow.products.find(ticket.buyer_id, ticket.product_id) if ticket.product_id else None
+        places = _places(product.places if product is not None else [])
+        if not places:  # nowhere to send a technician that a Buyer could book: folded into the repair
+            return None
+        wo = await workforce.open_work_order(
+            uow, _At(now), profile, buyer_id=ticket.buyer_id, channel=ticket.channel,
+            related=[trouble_ticket(ticket.id, href=ticket.doc.get("href"))],
+            places=places, correlation_id=ticket.correlation_id,
+            appointment_required=True, tasks=[what], note=f"for trouble ticket {ticket.id}: {what}")
+        ref: dict[str, Any] = {"id": wo.id}
+        href = str(ticket.doc.get("href") or "")
+        if "/mefApi/" in href:  # the Seller's own base URL, as the ticket's href carries it
+            ref["href"] = f"{href.split('/mefApi/')[0]}{base_path('workOrder', ticket.channel)}/workorder/{wo.id}"
+        return ref
+
+    async def planned(self, uow: UnitOfWork, work_order_id: str) -> bool:
+        wo = await uow.work_orders.get_unscoped(work_order_id)
+        return wo.state in (WorkOrderState.PLANNED, WorkOrderState.IN_PROGRESS, WorkOrderState.COMPLETED)
+
+    async def call_off(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, reason: str, *,
+                       now: datetime) -> None:
+        for wid in ticket.work_order_ids:
+            wo = await uow.work_orders.get_unscoped(wid)
+            if wo.state not in WORK_ORDER_TERMINAL:
+                await workforce.cancel_work_order(uow, _At(now), profile, wid, reason=reason)
 
 
 async def open_visit(uow: UnitOfWork, visits: VisitDesk, profile: SellerProfile, ticket: TroubleTicket, what: str,
