@@ -21,8 +21,8 @@ their escalations and the SLA evidence of their outage):
 - a supplier resolved its ticket and we neither validated (our end-to-end test) nor ended ours;
 - a major incident (reported `extensive`, or `critical` priority) suspected in a supplier's segment, with no
   ticket opened with that supplier;
-- a supplier's clock and ours disagree on the outage's start or end by more than the grace (SLA evidence,
-  core/sla: each party's earliest START and latest END as it stamped them).
+- a supplier's clock and ours disagree on the outage's start or end by more than the commitments' maximum clock
+  skew (SLA evidence, core/sla: each party's earliest START and latest END as it stamped them).
 None of these is repaired automatically: they are raised.
 
 A mismatch younger than the policy's grace is work in progress (a callback on its way), not drift.
@@ -54,6 +54,7 @@ class Context:
     now: datetime
     policy: ReconcilePolicy
     staleness: Callable[[str], timedelta]  # a provider's staleness window (profile)
+    clock_skew: timedelta = timedelta(minutes=10)  # how far partners' clocks are trusted (profile commitments)
 
     @property
     def grace(self) -> timedelta:
@@ -311,8 +312,9 @@ def major_incident_not_escalated(t: TicketRecord, ctx: Context) -> Iterator[Drif
 
 
 def sla_clocks_disagree(t: TicketRecord, ctx: Context) -> Iterator[Drift]:
-    """A supplier's clock and ours differ by more than the grace on the outage's start or end (what each
-    stamped in the SLA evidence): attribution reads both, so a person checks which one is right."""
+    """A supplier's clock and ours differ on the outage's start or end (what each stamped in the SLA evidence) by
+    more than the skew the profile's commitments allow: attribution reads both, so a person checks which is
+    right."""
     ours = next((c for c in t.clocks if c.source == "ours"), None)
     if ours is None:
         return
@@ -321,7 +323,7 @@ def sla_clocks_disagree(t: TicketRecord, ctx: Context) -> Iterator[Drift]:
             continue
         gaps = [abs(a - b) for a, b in ((other.started_at, ours.started_at), (other.stopped_at, ours.stopped_at))
                 if a is not None and b is not None]
-        if not gaps or max(gaps) <= ctx.grace:
+        if not gaps or max(gaps) <= ctx.clock_skew:
             continue
         yield Drift(
             Kind.SLA_CLOCKS_DISAGREE, _ticket_subject(t, other.source),

@@ -109,7 +109,8 @@ async def run_reconciliation(uow_factory: ReconcileUowFactory, clock: Clock, pro
             if progress:
                 progress(check, 0, total)
         while True:
-            ctx = Context(now=clock.now(), policy=policy, staleness=lambda p: staleness(profile, p))
+            ctx = Context(now=clock.now(), policy=policy, staleness=lambda p: staleness(profile, p),
+                          clock_skew=profile.commitments.max_clock_skew)
             async with uow_factory() as uow:
                 if group == (Check.TICKETS,):
                     tickets = await uow.reconcile_records.tickets(after=after, limit=policy.page_size)
