@@ -20,12 +20,15 @@ from counterpoint.core.incident import services as incidents
 from counterpoint.core.incident.model import Impact, Incident, IncidentType, Notice
 from counterpoint.demo.cluster import Cluster
 from counterpoint.demo.scenario import enterprise_view, new_correlation, place_enterprise_order
+from counterpoint.emulators.partner_json import WorksIn
 from tests.e2e.support import eventually, serving
+from tests.e2e.test_supplier_faults import NEVER_POLL, harbour
 from tests.helpers import assert_mef_event, assert_mef_response
 
 TIME_SCALE = 259_200  # 3 profile days per real second
 ENTERPRISE = {"Authorization": "Bearer demo-key-enterprise"}
 A_TICKETS = "/mefApi/cantata/troubleTicket/v4"
+HARBOUR = {"Authorization": "Bearer harbour-key-enterprise"}
 
 
 @pytest.fixture
@@ -145,6 +148,35 @@ async def _events(received: list[dict[str, Any]], event_type: str) -> list[dict[
     return [e for e in received if e["body"].get("eventType") == event_type]
 
 
-async def _status(http: httpx.AsyncClient, incident_id: str, status: str) -> bool:
-    r = await http.get(f"{A_TICKETS}/incident/{incident_id}", headers=ENTERPRISE)
+async def _status(http: httpx.AsyncClient, incident_id: str, status: str, headers: dict[str, str] = ENTERPRISE
+                  ) -> bool:
+    r = await http.get(f"{A_TICKETS}/incident/{incident_id}", headers=headers)
     return bool(r.status_code == 200 and r.json()["status"] == status)
+
+
+async def test_a_partner_json_works_notice_reaches_the_customer_as_our_incident(tmp_path: Path) -> None:
+    """The same from a partner with its own API: its signed webhook carries the whole works, in its words."""
+    async with harbour(tmp_path, poll_s=NEVER_POLL) as h:
+        order_id = await h.order()
+        await h.completed(order_id)
+        composite, _, _ = await h.held(order_id)
+        (segment,) = [s for s in composite.segments if not s.own]
+        assert segment.product_ref is not None
+        start = h.clock.now() + timedelta(days=4)
+        h.emu.announce_works(WorksIn(kind="PLANNED", service_ids=[segment.product_ref.value],
+                                     summary="Street cabinet replacement", effect="DEGRADED",
+                                     starts_ms=int(start.timestamp() * 1000),
+                                     ends_ms=int((start + timedelta(hours=6)).timestamp() * 1000)))
+        async with httpx.AsyncClient(base_url=h.url, timeout=10) as http:
+            async def listed() -> list[dict[str, Any]]:
+                r = await http.get("/mefApi/cantata/troubleTicket/v4/incident", headers=HARBOUR)
+                return assert_mef_response(r, "troubleTicket", "/incident", "get", "cantata")  # type: ignore[no-any-return]
+
+            (found,) = await eventually("Harbour's customer sees the works", listed, timeout_s=10)
+            assert (found["incidentType"], found["impact"]) == ("maintenance", "degraded")
+            assert [e["id"] for e in found["relatedEntity"]] == [composite.product_id]
+            assert "Street cabinet replacement" in found["description"]
+            assert not found["id"].startswith("WK-")  # our id, not the partner's
+            # the works end on the partner's clock; the customer's incident closes with them
+            await eventually("the works to end", lambda: _status(http, found["id"], "closed", HARBOUR),
+                             timeout_s=10)
