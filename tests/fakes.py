@@ -14,6 +14,7 @@ from counterpoint.core.orchestration.supply import (
     CallbackRejected,
     CancellationAnswer,
     CancellationOutcome,
+    NoticeState,
     Observation,
     OutcomeUnknown,
     Price,
@@ -175,7 +176,7 @@ class FakeSupplier:
 
     async def list_incidents(self) -> list[SupplierNotice]:
         self.calls.append("list_incidents")
-        return list(self.notices.values())
+        return [n for n in self.notices.values() if n.state is not NoticeState.ENDED]
 
     async def subscribe(self, callback_base_url: str) -> list[str]:
         self.calls.append(f"subscribe {callback_base_url}")

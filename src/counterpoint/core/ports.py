@@ -101,6 +101,9 @@ class Incidents(Searchable["Incident", "IncidentFilter"], Protocol):
     async def by_source(self, source_ref: str) -> list[Incident]:
         """Our incidents relaying a supplier's incident."""
         ...
+    async def open_sources(self) -> list[str]:
+        """The suppliers' incidents (`provider:id`) that our open incidents relay."""
+        ...
 
 
 class CompositeOrders(Resources["CompositeOrder"], Protocol):

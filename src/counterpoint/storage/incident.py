@@ -106,6 +106,14 @@ class SqlIncidents(ResourceRepository[Incident]):
     async def by_source(self, source_ref: str) -> list[Incident]:
         return await self._many(self.table.c.source_ref == source_ref)
 
+    async def open_sources(self) -> list[str]:
+        """The suppliers' incidents our open incidents relay (`provider:id`)."""
+        t = self.table
+        rows = await self.uow.conn.execute(select(t.c.source_ref).where(
+            t.c.source_ref.is_not(None), t.c.state != IncidentStatus.CLOSED.value).distinct()
+            .order_by(t.c.source_ref))
+        return [r[0] for r in rows]
+
     async def recent(self, limit: int) -> list[Incident]:
         """Newest first, every buyer's (the operator's view)."""
         rows = (await self.uow.conn.execute(select(self.table).order_by(self.table.c.created_at.desc(),

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from counterpoint.workers import (
     incident,
+    notices,
     quote,
     reconcile,
     service_order,
@@ -28,6 +29,7 @@ def extra_loops(c: Container) -> list[Loop]:
     if c.profile.orchestration is not None:
         loops.append(Loop("orchestration", OrchestrationWorker(c).run_once, c.settings.orchestration_interval_s))
         loops.append(Loop("subscriptions", Subscriptions(c).run_once, 2.0))
+        loops.append(notices.loop(c))
         loops.append(reconcile.loop(c))
         if any(p.adapter == "own-network" for p in c.profile.orchestration.providers):
             loops.append(service_order.loop(c))
