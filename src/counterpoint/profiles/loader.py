@@ -416,14 +416,20 @@ class CommitmentsIn(_Strict):
     def problems(self, offerings: set[str], providers: set[str]) -> list[str]:
         out = [f"commitments: SLA for unknown offering {c.offering}" for c in self.customer
                if c.offering is not None and c.offering not in offerings]
-        named = [c.offering for c in self.customer]
-        out += [f"commitments: two SLAs for offering {o or '(default)'}" for o in
-                sorted(set(named), key=lambda x: x or "") if named.count(o) > 1]
         out += [f"commitments: OLA for unknown provider {o.provider}" for o in self.suppliers
                 if o.provider not in providers]
-        ids = [o.provider for o in self.suppliers]
-        out += [f"commitments: two OLAs for provider {i}" for i in sorted(set(ids)) if ids.count(i) > 1]
         return out
+
+    @model_validator(mode="after")
+    def _once_each(self) -> CommitmentsIn:
+        named = [c.offering for c in self.customer]
+        twice = [f"two SLAs for {f'offering {o}' if o else 'every offering (no offering named)'}"
+                 for o in sorted(set(named), key=lambda x: x or "") if named.count(o) > 1]
+        ids = [o.provider for o in self.suppliers]
+        twice += [f"two OLAs for provider {i}" for i in sorted(set(ids)) if ids.count(i) > 1]
+        if twice:
+            raise ValueError("; ".join(twice))
+        return self
 
 
 def _instant(when: datetime | date) -> datetime:

@@ -62,3 +62,14 @@ def test_a_wrong_commitment_is_named_at_its_line(tmp_path: Path, old: str, new: 
 def test_check_profile_counts_the_commitments() -> None:
     result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["check-profile", str(CHAIN / "b_lion_city.yaml")])
     assert result.exit_code == 0 and "1 customer SLAs, 1 supplier OLAs" in result.output
+
+
+def test_two_default_slas_are_named_at_the_commitments(tmp_path: Path) -> None:
+    text = DEMO_PROFILE.read_text()
+    old = "    - {availabilityPct: 99.9, excludeMaintenance: true,"
+    assert old in text
+    bad = tmp_path / "two.yaml"
+    bad.write_text(text.replace(old, "    - {availabilityPct: 99.5}\n" + old, 1))
+    with pytest.raises(ProfileError) as caught:
+        load_profile(bad)
+    assert f"{bad}:{_line(bad, 'commitments:')}: commitments: two SLAs for every offering" in str(caught.value)
