@@ -347,3 +347,50 @@ def test_a_fault_seen_before_it_was_reported_started_when_seen() -> None:
         ev(Fact.DOWN, nov(10, 9, 40), reference="probe-1"), ev(Fact.END, nov(10, 10, 30), reference="e2e-8")])
     (svc,) = run([o]).services
     assert (svc.outages[0].start, minutes(svc.unavailable_seconds)) == (nov(10, 9, 40), 50)
+
+
+def test_a_whole_month() -> None:
+    """November, everything at once:
+    1. C down on seg-c 31 Oct 23:20 - 1 Nov 00:30: November counts 30 min (its repair is October's).
+    2. C's window on seg-c 5 Nov 02:00-04:00; seg-c down 03:00-05:00: 60 excluded, 60 counted.
+    3. seg-c down 12 Nov 10:00-10:50 (C), seg-b 10:30-11:30 (B): union 90, C 50 (first), B 40.
+    4. the customer's router 20 Nov 08:00-09:00: 60 excluded.
+    5. our own seg-own 25 Nov 14:00-14:45: 45, ours.
+    6. B's seg-b down from 30 Nov 23:30, open: 30 to the month's end.
+    Counted 30 + 60 + 90 + 45 + 30 = 255 (C 30 + 60 + 50 = 140, B 40 + 30 = 70, ours 45);
+    42 945 / 43 200 = 99.4097%, below 99.5%: credit 25% x 1 000 = 250.00.
+    C: repairs 120 and 50 min, both met; seg-c down 30 + 60 + 50 = 140: 43 060 / 43 200 = 99.6759% < 99.9%:
+    10% x 500 = 50.00. B: repair 60 met, the open one 24.5 h at the report: missed; seg-b down 60 + 30 = 90:
+    43 110 / 43 200 = 99.7917% < 99.95%: 20% x 800 = 160.00 (no missed-repair penalty in B's OLA)."""
+    outages = [
+        outage("1", datetime(2026, 10, 31, 23, 20, tzinfo=UTC), nov(1, 0, 30)),
+        outage("2", nov(5, 3), nov(5, 5)),
+        outage("3c", nov(12, 10), nov(12, 10, 50)),
+        outage("3b", nov(12, 10, 30), nov(12, 11, 30), responsible=B, segment="seg-b"),
+        outage("4", nov(20, 8), nov(20, 9), responsible=CUSTOMER, segment=None),
+        outage("5", nov(25, 14), nov(25, 14, 45), responsible=Responsible.parse("ours"), segment="seg-own"),
+        outage("6", nov(30, 23, 30), None, responsible=B, segment="seg-b"),
+    ]
+    report = run(outages, [window("N-5", nov(5, 2), nov(5, 4))])
+    (svc,) = report.services
+    assert minutes(svc.unavailable_seconds) == 255
+    assert {k: minutes(v) for k, v in svc.by_domain.items()} == {
+        f"supplier:{C_ID}": 140, f"supplier:{B_ID}": 70, "ours": 45}
+    assert (minutes(svc.excluded_maintenance_seconds), minutes(svc.excluded_customer_seconds)) == (60, 60)
+    assert (str(svc.availability_pct), svc.met, svc.credit_pct, svc.credit) == (
+        "99.4097", False, Decimal(25), Decimal("250.00"))
+    c, b = supplier(report, C_ID), supplier(report, B_ID)
+    assert [(r.outage_id, minutes(r.repair_seconds), r.status) for r in c.repairs] == [
+        ("out-2", 120, "met"), ("out-3c", 50, "met")]
+    assert [(s.segment_id, minutes(s.down_seconds), str(_pct(s)), s.penalty) for s in c.segments] == [
+        ("seg-c", 140, "99.6759", Decimal("50.00"))]
+    assert c.penalty == Decimal("50.00")
+    assert [(r.outage_id, r.status) for r in b.repairs] == [("out-3b", "met"), ("out-6", "missed")]
+    assert [(s.segment_id, minutes(s.down_seconds), str(_pct(s)), s.penalty) for s in b.segments] == [
+        ("seg-b", 90, "99.7917", Decimal("160.00"))]
+    assert b.penalty == Decimal("160.00")
+
+
+def _pct(segment) -> Decimal:  # type: ignore[no-untyped-def]
+    return (Decimal(segment.availability.numerator) / Decimal(segment.availability.denominator)).quantize(
+        Decimal("0.0001"))
