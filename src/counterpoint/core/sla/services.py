@@ -3,8 +3,10 @@
 Every function here runs in the caller's transaction: open the unit of work, call as many as the change
 needs (a ticket and its outage together, say), then commit. Each is idempotent on a natural key:
 
-- an outage is (service id, key), the key naming what reported it, e.g. `ticket:TT-12` or `alarm:A-9`;
-- an evidence item is (outage, fact, source, reference);
+- an outage is (service id, key), the key naming what reported it, e.g. `ticket:TT-12` or `alarm:A-9`; the
+  service id is the customer's product id in our inventory (what tickets and maintenance notices name);
+- an evidence item is (outage, fact, source, reference); given again, even with another instant, the first one
+  stands (a supplier that revises its repair time sends a new reference);
 - a maintenance window is (provider, notice reference); a notice given again with other times or scope
   replaces the window (a rescheduled notice);
 - a service's terms are its id (given again: replaced).
