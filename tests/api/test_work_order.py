@@ -13,7 +13,7 @@ from counterpoint.core.shared.clock import ManualClock
 from counterpoint.core.workforce.model import RelatedEntity, order_item, trouble_ticket
 from counterpoint.notifications.relay import OutboxRelay
 from counterpoint.workers.workforce import WorkforceWorker
-from tests.api.workforce_support import CHANNELS, call, events, listen, open_wo, place
+from tests.api.workforce_support import CHANNELS, WORK_ORDER, call, events, listen, open_wo, place
 from tests.helpers import BUYER_A, BUYER_B, ListenerRecorder
 
 ONE, ALL = "/workorder/{id}", "/workorder"
@@ -111,7 +111,23 @@ async def test_a_work_order_needing_no_visit_runs_on_the_sellers_timeline(
                                 ("workOrderStateChangeEvent", wo.id)]
 
 
-async def test_open_work_order_needs_a_related_entity(container: Container) -> None:
-    with pytest.raises(ValueError):
+async def test_open_work_order_needs_a_related_entity_and_mef_places(container: Container) -> None:
+    with pytest.raises(ValueError, match="relates to at least one entity"):
         await open_wo(container, related=[])
+    with pytest.raises(ValueError, match="@type and role"):
+        await open_wo(container, places=[{"@type": "GeographicAddressRef", "id": "addr-sg-raffles"}])
     assert trouble_ticket("T", href="h").to_mef()["href"] == "h"
+
+
+async def test_a_listener_hears_only_the_event_types_it_asked_for(
+    client: httpx.AsyncClient, container: Container, relay: OutboxRelay, recorder: ListenerRecorder
+) -> None:
+    r = await client.post(f"{WORK_ORDER['sonata']}/hub", headers=BUYER_A,
+                          json={"callback": "https://buyer.example/hook", "query": "eventType=workOrderCreateEvent"})
+    assert r.status_code == 201, r.text
+    r = await client.post(f"{WORK_ORDER['sonata']}/hub", headers=BUYER_A,
+                          json={"callback": "https://buyer.example/x", "query": "eventType=appointmentStatusChangeEvent"})
+    assert r.status_code == 400  # an appointment event type is not the work order API's
+    wo = await open_wo(container)
+    await relay.drain()
+    assert events(recorder) == [("workOrderCreateEvent", wo.id)]

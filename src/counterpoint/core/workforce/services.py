@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from counterpoint.core.seller.model import SellerProfile, VisitOutcome
 from counterpoint.core.shared.clock import Clock
-from counterpoint.core.shared.errors import Invalid, NotFound, Problem, StaleVersion
+from counterpoint.core.shared.errors import Invalid, Problem, StaleVersion
 from counterpoint.core.shared.ids import new_id
 from counterpoint.core.shared.notes import own_notes
 from counterpoint.core.shared.times import iso, parse_aware
@@ -68,6 +68,8 @@ async def open_work_order(uow: UnitOfWork, clock: Clock, profile: SellerProfile,
     workOrderAppointmentRequiredEvent (R58). One that needs no visit starts on the Seller's own timeline."""
     if not related:
         raise ValueError("a work order relates to at least one entity (MEF RelatedEntity, minItems 1)")
+    if any(not p.get("@type") or not p.get("role") for p in places):
+        raise ValueError("each place of a work order names its @type and role (MEF RelatedPlaceRefOrValue)")
     now = clock.now()
     cal = profile.workforce
     wo_id = new_id()
@@ -521,11 +523,3 @@ async def advance_work_order(uow: UnitOfWork, clock: Clock, profile: SellerProfi
         await _wake_tickets(uow, wo)
         await uow.commit()
     return 1
-
-
-async def find_work_order(uow: UnitOfWork, buyer_id: str, work_order_id: str) -> WorkOrder:
-    """A buyer's work order, inside the caller's transaction (NotFound for anyone else's)."""
-    wo = await uow.work_orders.find(buyer_id, work_order_id)
-    if wo is None:
-        raise NotFound(f"work order {work_order_id} not found")
-    return wo
