@@ -739,6 +739,17 @@ async def test_a_ticket_the_orchestrator_takes_moves_only_by_its_hand(
         await uow.commit()
     assert (await get(client, channel, other["id"]))["status"] == "cancelled"
     assert desk.changes[2:] == [(t["id"], "closed"), (other["id"], "cancelRequested")]
+    quiet = await create(client, channel, externalId="Q-1")
+    async with container.uow() as uow:
+        ticket = await tickets.load_ticket(uow, quiet["id"])
+        await tickets.start_work(uow, ticket, now=clock.now())
+        await tickets.resolve(uow, container.profile, ticket, "repaired", at=clock.now())
+        await uow.commit()
+    await run(container, clock, 72.25)  # the closure policy is the Seller's, whoever resolved the ticket
+    assert (await get(client, channel, quiet["id"]))["status"] == "closed"
+    assert desk.changes[-1] == (quiet["id"], "closed")
+    await relay.drain()
+    recorder.received = [d for d in recorder.received if d.body["event"]["id"] != quiet["id"]]
     assert await events(relay, recorder, channel) == [
         "troubleTicketStatusChangeEvent",  # inProgress
         "troubleTicketAttributeValueChangeEvent",  # expected resolution date
@@ -752,3 +763,17 @@ async def test_a_ticket_the_orchestrator_takes_moves_only_by_its_hand(
         "troubleTicketStatusChangeEvent", "troubleTicketStatusChangeEvent",  # other: assessing, cancelled
     ]
     assert {d.headers["x-correlation-id"] for d in recorder.received[:5]} >= {"orch-1"}
+
+
+async def test_the_sellers_later_moves_carry_the_correlation_id_the_ticket_was_made_with(
+        client: httpx.AsyncClient, container: Container, clock: ManualClock, relay: OutboxRelay,
+        recorder: ListenerRecorder) -> None:
+    await listen(client, "sonata")
+    r = await client.post(f"{base('sonata')}/troubleTicket", json=ticket_body(),
+                          headers={**BUYER_A, "X-Correlation-ID": "corr-tt-1"})
+    assert r.status_code == 201
+    assert_mef_response(r, F, "/troubleTicket", "post")
+    await run(container, clock, 24.25)
+    assert await events(relay, recorder, "sonata") == [
+        "troubleTicketStatusChangeEvent", "troubleTicketStatusChangeEvent", "troubleTicketResolvedEvent"]
+    assert {d.headers["x-correlation-id"] for d in recorder.received} == {"corr-tt-1"}

@@ -8,6 +8,8 @@ from typing import Any
 from counterpoint.core.shared.apis import EVENT_RESOURCES, base_path
 from counterpoint.core.shared.times import iso
 
+# The families whose events name an item of the resource (ordering's, POQ's, quote's). The troubleTicket family's
+# payload (TroubleTicketEventPayload, IncidentEventPayload) is the resource alone: id, href, buyerId, sellerId.
 _ITEM_FIELD = {"poq": "poqItemId", "quote": "quoteItemId", "productOrder": "orderItemId"}
 
 
@@ -23,7 +25,7 @@ def event_body(*, event_id: str, event_type: str, api: str, channel: str, occurr
         "buyerId": buyer_id,
         "sellerId": seller_id,
     }
-    if item_id is not None:
+    if item_id is not None and api in _ITEM_FIELD:
         payload[_ITEM_FIELD[api]] = item_id
     if milestone is not None and api == "productOrder":
         payload["milestoneName"] = milestone
