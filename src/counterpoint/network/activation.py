@@ -12,8 +12,8 @@ Test time is simulated: the report's window starts at `clock.now()` and lasts wh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +40,49 @@ class Degradation:
     capacity_factor: float = 0.5  # share of its capacity still usable
     extra_delay_ms: float = 0.0
     loss_ratio: float = 0.0  # random loss on top of policing
+
+
+@dataclass(slots=True)
+class LineFault:
+    """A fault on a line that several providers' tests cross: every (provider, product) whose path runs over it
+    measures degraded until it is cleared, or until `repaired()` says the provider at fault repaired it."""
+
+    id: str
+    affects: frozenset[tuple[str, str]]  # (provider id, that provider's product or order id)
+    degradation: Degradation
+    repaired: Callable[[], Awaitable[bool]] | None = None  # None: only clear() ends it
+    cleared: bool = False
+
+
+@dataclass(slots=True)
+class FaultBoard:
+    """Faults injected on lines (tests and the demo): shared by the activation testers of the providers whose
+    services cross them, so a fault in a last mile shows in its buyer's test and in its buyer's buyer's."""
+
+    faults: dict[str, LineFault] = field(default_factory=dict)
+
+    def inject(self, fault_id: str, affects: Sequence[tuple[str, str]], *, loss_ratio: float = 0.05,
+               capacity_factor: float = 1.0, repaired: Callable[[], Awaitable[bool]] | None = None) -> LineFault:
+        fault = LineFault(fault_id, frozenset(affects), Degradation(capacity_factor, 0.0, loss_ratio), repaired)
+        self.faults[fault_id] = fault
+        return fault
+
+    def clear(self, fault_id: str) -> None:
+        if fault_id in self.faults:
+            self.faults[fault_id].cleared = True
+
+    async def degradation(self, provider_id: str, ref: str | None) -> Degradation | None:
+        """How the path over (provider, ref) is degraded now, if a live fault lies on it."""
+        if ref is None:
+            return None
+        for fault in self.faults.values():
+            if fault.cleared or (provider_id, ref) not in fault.affects:
+                continue
+            if fault.repaired is not None and await fault.repaired():
+                fault.cleared = True
+                continue
+            return fault.degradation
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +113,8 @@ class ServiceActivationTester:
         self.profile = profile or ActivationProfile()
         self.criteria = criteria or AcceptanceCriteria()
         self.degradations: dict[str, Degradation] = {}
+        self.board: FaultBoard | None = None  # line faults shared with other providers' testers
+        self._line: dict[str, Degradation] = {}  # the board's faults on the segments of the test running
 
     # ---- fault knobs --------------------------------------------------------------------------------------
     def degrade(self, segment_id: str, *, capacity_factor: float = 0.5, extra_delay_ms: float = 0.0,
@@ -103,6 +148,11 @@ class ServiceActivationTester:
                   criteria: AcceptanceCriteria | None = None) -> ActivationReport:
         criteria = criteria or self.criteria
         started = self.clock.now()
+        self._line = {}
+        if self.board is not None:
+            for seg in segments:
+                if (found := await self.board.degradation(seg.provider_id, seg.ref)) is not None:
+                    self._line[seg.segment_id] = found
         checks: list[CheckResult] = []
         measurements: list[Measurement] = []
         paths: dict[str, _Path] = {}
@@ -179,7 +229,7 @@ class ServiceActivationTester:
 
     def _measure(self, segment_id: str, path: _Path, offered: float, phase: str, availability: float) -> Measurement:
         """Test traffic at `offered` Mb/s across one segment: policed to its (degraded) capacity, then lossy."""
-        fault = self.degradations.get(segment_id)
+        fault = self.degradations.get(segment_id) or self._line.get(segment_id)
         capacity = path.capacity_mbps * (fault.capacity_factor if fault else 1.0)
         random_loss = fault.loss_ratio if fault else 0.0
         carried = min(offered, capacity) * (1 - random_loss) * availability

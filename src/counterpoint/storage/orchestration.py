@@ -199,6 +199,12 @@ class SqlCompositeOrders(ResourceRepository[CompositeOrder]):
             supplier_subscription.c.callback_url == callback_url))).first()
         return row is not None
 
+    async def subscriptions(self, provider_id: str) -> list[str]:
+        """Our listener ids at a supplier, every callback URL together."""
+        rows = await self.uow.conn.execute(select(supplier_subscription.c.listener_ids).where(
+            supplier_subscription.c.provider_id == provider_id))
+        return [str(i) for r in rows for i in (r[0] or [])]
+
     async def remember_subscription(self, provider_id: str, callback_url: str, listener_ids: list[str],
                                     at: datetime) -> None:
         if not await self.subscribed(provider_id, callback_url):

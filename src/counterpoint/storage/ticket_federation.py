@@ -55,7 +55,8 @@ class SqlFederatedTickets(ResourceRepository[FederatedTicket]):
         return FederatedTicket(
             id=row["id"], buyer_id=row["buyer_id"], seller_id=row["seller_id"], channel=row["channel"],
             created_at=row["created_at"], updated_at=row["updated_at"], version=row["version"],
-            correlation_id=doc.get("correlationId"), ticket_id=row["ticket_id"], product_id=row["product_id"],
+            correlation_id=row["correlation_id"] or doc.get("correlationId"), ticket_id=row["ticket_id"],
+            product_id=row["product_id"],
             composite_id=row["composite_id"], state=TicketState(row["state"]), reported=doc.get("reported") or {},
             segments=doc.get("segments") or [], suspect=doc.get("suspect"),
             escalations=[Escalation.from_json(e) for e in doc.get("escalations") or []],
