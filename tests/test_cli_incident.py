@@ -80,6 +80,11 @@ def test_announce_list_update_and_close_from_the_command_line(tmp_path: Path) ->
                                  "Longer than planned", *common])  # a unique start of the notice id
     assert result.exit_code == 0, result.output
     assert "2027-03-01T07:00:00Z" in result.output
+    result = runner.invoke(app, ["incident", "show", "mw-cli-1", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    for text in ("buyer-a", "buyer-b", "cantata", "Longer than planned", "incidentAttributeValueChangeEvent",
+                 "incidentCreateEvent", "announced"):
+        assert text in result.output, text
     result = runner.invoke(app, ["incident", "close", "imp-cli", "--reason", "fixed", *common])
     assert result.exit_code == 0, result.output
     assert "closed" in result.output
@@ -109,4 +114,20 @@ def test_the_command_line_refuses_what_cannot_be_announced(tmp_path: Path) -> No
         result = runner.invoke(app, [*args, *common])
         assert result.exit_code == 1, (args, result.output)
         assert message in result.output, (args, result.output)
+    result = runner.invoke(app, ["incident", "show", "nope", "--database-url", url])
+    assert result.exit_code == 1 and "no incident nope" in result.output
     assert _events(url) == []
+
+
+def test_check_profile_counts_the_planned_windows_and_names_a_bad_one(tmp_path: Path) -> None:
+    doc = profile_doc()
+    path = tmp_path / "seller.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = runner.invoke(app, ["check-profile", str(path)])
+    assert result.exit_code == 0 and "1 planned maintenance windows" in result.output, result.output
+    doc["maintenance"][0]["areas"] = ["atlantis"]
+    path.write_text(yaml.safe_dump(doc))
+    result = runner.invoke(app, ["check-profile", str(path)])
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "atlantis" in text)
+    assert result.exit_code == 1
+    assert f"{path}:{line}: maintenance window mw-profile: unknown area atlantis" in result.output

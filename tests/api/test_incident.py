@@ -328,6 +328,13 @@ async def test_maintenance_windows_feed_the_sla_records_and_follow_their_changes
     clock.set(START + timedelta(hours=1))
     await services.close(container.uow(), clock, "mw-jan", reason="finished early")
     assert (await windows())["mw-jan"].end == START + timedelta(hours=1)  # it ended when it was closed
+    # a window withdrawn before it begins no longer covers anything
+    await announce(container, maintenance("mw-feb", start=START + timedelta(days=20),
+                                          end=START + timedelta(days=20, hours=2)), product_ids=("prod-a-sg",))
+    assert (await windows())["mw-feb"].services == ("prod-a-sg",)
+    await services.close(container.uow(), clock, "mw-feb", reason="postponed")
+    withdrawn = (await windows())["mw-feb"]
+    assert (withdrawn.services, withdrawn.segments) == ((), ())
 
 
 @pytest.mark.parametrize(("change", "message"), [

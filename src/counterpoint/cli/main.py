@@ -138,7 +138,8 @@ def check_profile(path: Path) -> None:
                   f"{len(profile.addresses)} addresses, {len(profile.sites)} sites, "
                   f"{len(profile.offerings)} offerings, {len(profile.scenarios)} scenario rules, "
                   f"{len(profile.inventory)} existing products, {len(profile.commitments.customer)} customer SLAs, "
-                  f"{len(profile.commitments.suppliers)} supplier OLAs")
+                  f"{len(profile.commitments.suppliers)} supplier OLAs, "
+                  f"{len(profile.maintenance)} planned maintenance windows")
 
 
 def _with_uow(database_url: str | None, work):  # type: ignore[no-untyped-def]
@@ -406,6 +407,18 @@ def incident_announce(
     if out.already:
         console.print(f"[yellow]announcement {out.notice_id} was made before; nothing new sent[/yellow]")
     _print_incidents(out.incidents, f"of announcement {out.notice_id}")
+
+
+@incident_app.command("show")
+def incident_show(ref: IncidentRef, database_url: DatabaseUrl = None) -> None:
+    """Show an announcement's incidents (or one incident): what each buyer was told, its status history and every
+    notification sent."""
+    from counterpoint.cli.views import incident_view
+
+    try:
+        console.print(_with_uow(database_url, lambda uow: incident_view(uow, ref)))
+    except LookupError as exc:
+        _fail(str(exc.args[0]))
 
 
 @incident_app.command("close")

@@ -270,3 +270,28 @@ async def incidents_table(uow: SqlUnitOfWork, *, limit: int = 50, short_ids: boo
                       d["impact"], styled(d["status"]), d["situationStartDate"], d.get("expectedClosedDate", "-"),
                       d.get("closedDate", "-"), " ".join(shown_id(p, short_ids) for p in inc.product_ids))
     return table
+
+
+async def incident_view(uow: SqlUnitOfWork, given: str) -> Group:
+    """One announcement (or one of its incidents): what each buyer was told, its history and the notifications."""
+    ref = await resolve_incident(uow, given)
+    found = await uow.incidents.by_notice(ref) or [await uow.incidents.get_unscoped(ref)]
+    parts: list[Any] = []
+    for inc in found:
+        d = inc.doc
+        head = Table.grid(padding=(0, 2))
+        for key, value in (("incident", inc.id), ("announcement", inc.notice_id), ("buyer", inc.buyer_id),
+                           ("interface", inc.channel), ("type", d["incidentType"]), ("impact", d["impact"]),
+                           ("priority / severity", f"{d['priority']} / {d['severity']}"),
+                           ("status", styled(d["status"])), ("starts", d["situationStartDate"]),
+                           ("expected end", d.get("expectedClosedDate", "-")), ("closed", d.get("closedDate", "-")),
+                           ("products", " ".join(inc.product_ids)), ("relays", inc.source_ref or "-")):
+            head.add_row(f"[bold]{key}[/]", value)
+        history = Tree("[bold]status[/]")
+        for change in d.get("statusChange", []):
+            history.add(f"{change['changeDate']}  {styled(change['status'])}  {change.get('changeReason', '')}")
+        for note in d.get("note", []):
+            history.add(f"{note['date']}  note: {note['text']}")
+        parts += [Panel(head, title=d["description"][:80]), history,
+                  await notifications_table(uow, inc.id, "notifications about this incident")]
+    return Group(*parts)

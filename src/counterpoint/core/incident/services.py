@@ -4,6 +4,7 @@ recorded in the SLA records too (core/sla: ours, or the supplier's whose notice 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -127,7 +128,8 @@ def provider_of(source_ref: str | None) -> str:
 async def feed_sla(uow: UnitOfWork, clock: Clock, notice_id: str) -> None:
     """Record a maintenance notice's window in the SLA records (core/sla), with every product it names (our
     customers' services) and the segments it concerns; given again after a change, the window is replaced.
-    A window closed while it runs ends at its closing. Runs in the caller's transaction."""
+    A window closed while it runs ends at its closing; one withdrawn before it began is kept covering nothing
+    (the SLA records have no removal). Runs in the caller's transaction."""
     incidents = await uow.incidents.by_notice(notice_id)
     if not incidents or incidents[0].incident_type is not IncidentType.MAINTENANCE:
         return
@@ -136,12 +138,15 @@ async def feed_sla(uow: UnitOfWork, clock: Clock, notice_id: str) -> None:
     closed = [datetime.fromisoformat(i.doc["closedDate"]) for i in incidents if i.doc.get("closedDate")]
     if len(closed) == len(incidents) and end is not None and max(closed) < end:
         end = max(closed)
-    if end is None or end <= first.start:  # withdrawn before it began: nothing to exclude (see the README)
+    provider = provider_of(first.source_ref)
+    ref = first.source_ref.split(":", 1)[1] if first.source_ref else notice_id
+    if end is None or end <= first.start:  # withdrawn before it began: a window that covers nothing any more
+        known = await uow.sla.maintenance_by_ref(provider, ref)
+        if known is not None and (known.services or known.segments):
+            await uow.sla.put_maintenance(dataclasses.replace(known, services=(), segments=()))
         return
     services = sorted({p for i in incidents for p in i.product_ids})
     segments = sorted({s for i in incidents for s in i.scope_ids} - set(services))
-    provider = provider_of(first.source_ref)
-    ref = first.source_ref.split(":", 1)[1] if first.source_ref else notice_id
     await sla.record_maintenance(uow, clock, provider=provider, notice_ref=ref, start=first.start, end=end,
                                  services=services, segments=segments)
 
