@@ -163,12 +163,20 @@ async def test_booking_refusals_name_what_is_wrong(client: httpx.AsyncClient, co
         (booking(wo.id, TUESDAY), ("invalidValue", "/validFor")),  # within the lead time
         (booking(wo.id, TUESDAY + 5 * 24 * H), ("invalidValue", "/validFor")),  # Sunday
         (booking(wo.id, slot, hours=-2), ("invalidValue", "/validFor/endDateTime")),
+        ({**booking(wo.id, slot), "validFor": {"startDateTime": "9999-12-31T20:00:00-14:00",
+                                               "endDateTime": "9999-12-31T22:00:00-14:00"}},
+         ("invalidValue", "/validFor")),
+        ({**booking(wo.id, slot), "validFor": {"startDateTime": "2026-01-07T09:00:00+08:00",  # 01:00 UTC: a slot
+                                               "endDateTime": "2026-01-07T11:00:00+08:00"}}, None),
     ]
     for body, expected in cases:
+        if expected is None:  # the same instant in another zone is the slot: booked, and written in UTC
+            answer = await call(client, "POST", channel, "appointment", ALL, ALL, status=201, json=body)
+            assert answer["validFor"] == period(slot, slot + 2 * H)
+            continue
         answer = await call(client, "POST", channel, "appointment", ALL, ALL, status=422, json=body)
         assert problem(answer) == expected, body
     # R20 and R21: a work order with a confirmed visit takes no second one
-    await book(client, channel, wo.id, slot)
     assert problem(await book(client, channel, wo.id, slot + 2 * H, status=422)) == ("invalidValue", "/workOrder/id")
     body = await call(client, "POST", channel, "appointment", ALL, ALL, status=422, json={"workOrder": {"id": wo.id}})
     assert {p["code"] for p in body} == {"missingProperty"}

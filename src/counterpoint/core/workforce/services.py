@@ -8,7 +8,7 @@ Everything else opens its own.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from counterpoint.core.seller.model import SellerProfile, VisitOutcome
@@ -161,7 +161,10 @@ def _period(raw: dict[str, Any], path: str) -> tuple[datetime, datetime]:
         raise _invalid("invalidFormat", "endDateTime must be a date-time with a zone", f"{path}/endDateTime")
     if end <= start:
         raise _invalid("invalidValue", "endDateTime must come after startDateTime", f"{path}/endDateTime")
-    return start, end
+    try:
+        return start.astimezone(UTC), end.astimezone(UTC)
+    except (OverflowError, ValueError):  # e.g. 9999-12-31T23:59:59-14:00 has no UTC date
+        raise _invalid("invalidValue", "the period lies outside the supported dates", path) from None
 
 
 async def _bookable_work_order(uow: UnitOfWork, buyer_id: str, ref: dict[str, Any], *,
@@ -424,8 +427,12 @@ async def cancel_appointment(uow: UnitOfWork, clock: Clock, profile: SellerProfi
             raise _invalid("invalidValue", f"work order {wo.id} is {wo.state.value}, not planned",
                            "/workOrder/id")
         await _call_off(uow, profile, appt, wo, at=now, why=None)
-        await uow.appointments.save(appt)
-        await uow.work_orders.save(wo)
+        try:
+            await uow.appointments.save(appt)
+            await uow.work_orders.save(wo)
+        except StaleVersion:  # moved meanwhile (a reschedule, the technician's arrival): cancelAppointment has
+            raise _invalid("invalidValue", f"appointment {appt.id} changed while it was being cancelled; read it "
+                           "again", "/status") from None  # no 409 in MEF, so it is refused like a wrong status
         await _wake_tickets(uow, wo)
         await uow.commit()
 
