@@ -68,7 +68,7 @@ async def test_a_last_mile_maintenance_reaches_the_enterprise_as_our_own_inciden
         assert r.status_code == 201, r.text
         order = await place_enterprise_order(chain, new_correlation())
         await eventually("the enterprise's order completes",
-                         lambda: _done(chain, order["id"]), timeout_s=30, every_s=0.1)
+                         lambda: _done(chain, order["id"]), timeout_s=90, every_s=0.1)
 
         # C announces planned work on the product B bought from it
         c = chain["C"].container
@@ -77,14 +77,14 @@ async def test_a_last_mile_maintenance_reaches_the_enterprise_as_our_own_inciden
             (c_product,) = await uow.products.live()
         now = c.clock.now()
         notice = Notice(notice_id="c-mw-1", incident_type=IncidentType.MAINTENANCE, impact=Impact.DOWN,
-                        start=now + timedelta(days=6), end=now + timedelta(days=7), description="Duct works",
+                        start=now + timedelta(days=15), end=now + timedelta(days=16), description="Duct works",
                         closes_at_end=True)
         (c_incident,) = (await incidents.announce(c.uow(), c.clock, c.profile, notice,
                                                   incidents.Targets(product_ids=(c_product.id,)))).incidents
         assert c_incident.buyer_id == "lion-city-metro"
 
         created = await eventually("the enterprise hears of it", lambda: _events(received, "incidentCreateEvent"),
-                                   timeout_s=15)
+                                   timeout_s=30)
         (event,) = created
         assert event["path"] == "/enterprise/mefApi/cantata/troubleTicketNotification/v4/listener/" \
                                 "incidentCreateEvent"
@@ -96,7 +96,7 @@ async def test_a_last_mile_maintenance_reaches_the_enterprise_as_our_own_inciden
         enterprise_product = (await enterprise_view(chain, order["id"]))["productOrderItem"][0]["product"]["id"]
         assert [e["id"] for e in doc["relatedEntity"]] == [enterprise_product]  # the enterprise's service
         assert (doc["incidentType"], doc["impact"]) == ("maintenance", "down")
-        assert doc["status"] in ("created", "inProgress")  # C's window opens 2 s after the announcement
+        assert doc["status"] in ("created", "inProgress")  # C's window opens 5 s after the announcement
         assert doc["situationStartDate"] == c_incident.doc["situationStartDate"]
         assert doc["expectedClosedDate"] == c_incident.doc["expectedClosedDate"]
         r = await http.get(f"{A_TICKETS}/incident", headers=ENTERPRISE, params={"incidentType": "maintenance"})
@@ -115,7 +115,7 @@ async def test_a_last_mile_maintenance_reaches_the_enterprise_as_our_own_inciden
         assert a is not None
         async with a.uow() as uow:
             (composite,) = await uow.composites.all()
-            (window,) = await uow.sla.maintenance_between(now, now + timedelta(days=9))
+            (window,) = await uow.sla.maintenance_between(now, now + timedelta(days=20))
         a_segment = next(s for s in composite.segments if s.provider_id == "lion-city-metro")
         assert a_segment.product_ref is not None
         assert b_incident.product_ids == [a_segment.product_ref.value]
@@ -125,9 +125,9 @@ async def test_a_last_mile_maintenance_reaches_the_enterprise_as_our_own_inciden
 
         # C's window begins and ends on C's clock; the enterprise is told both
         await eventually("the enterprise's incident closes", lambda: _status(http, ours_id, "closed"),
-                         timeout_s=20, every_s=0.1)
+                         timeout_s=40, every_s=0.1)
         await eventually("the closing is notified", lambda: _events(received, "incidentStatusChangeEvent"),
-                         timeout_s=10)
+                         timeout_s=20)
         await asyncio.sleep(0.5)  # anything else would have landed by now
         r = await http.get(f"{A_TICKETS}/incident/{ours_id}", headers=ENTERPRISE)
         doc = assert_mef_response(r, "troubleTicket", "/incident/{id}", "get", "cantata")
@@ -158,7 +158,7 @@ async def test_a_partner_json_works_notice_reaches_the_customer_as_our_incident(
     """The same from a partner with its own API: its signed webhook carries the whole works, in its words."""
     async with harbour(tmp_path, poll_s=NEVER_POLL) as h:
         order_id = await h.order()
-        await h.completed(order_id)
+        await h.completed(order_id, timeout_s=60)
         composite, _, _ = await h.held(order_id)
         (segment,) = [s for s in composite.segments if not s.own]
         assert segment.product_ref is not None
@@ -172,11 +172,11 @@ async def test_a_partner_json_works_notice_reaches_the_customer_as_our_incident(
                 r = await http.get("/mefApi/cantata/troubleTicket/v4/incident", headers=HARBOUR)
                 return assert_mef_response(r, "troubleTicket", "/incident", "get", "cantata")  # type: ignore[no-any-return]
 
-            (found,) = await eventually("Harbour's customer sees the works", listed, timeout_s=10)
+            (found,) = await eventually("Harbour's customer sees the works", listed, timeout_s=30)
             assert (found["incidentType"], found["impact"]) == ("maintenance", "degraded")
             assert [e["id"] for e in found["relatedEntity"]] == [composite.product_id]
             assert "Street cabinet replacement" in found["description"]
             assert not found["id"].startswith("WK-")  # our id, not the partner's
             # the works end on the partner's clock; the customer's incident closes with them
             await eventually("the works to end", lambda: _status(http, found["id"], "closed", HARBOUR),
-                             timeout_s=10)
+                             timeout_s=30)
