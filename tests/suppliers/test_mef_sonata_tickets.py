@@ -16,7 +16,7 @@ import yaml
 from counterpoint.api.app import create_app
 from counterpoint.bootstrap import Container
 from counterpoint.contracts.sonata.trouble_ticket_v4 import TroubleTicketStatusType
-from counterpoint.core.orchestration.ticket_supply import TicketRequest, TicketState
+from counterpoint.core.orchestration.ticket_supply import Slot, TicketRequest, TicketState
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.clock import ManualClock
 from counterpoint.core.shared.ids import ExternalRef
@@ -137,3 +137,29 @@ async def test_a_cancelled_ticket_is_assessed(adapter: SonataAdapter, container:
     assert (assessing.state, assessing.raw_state) == (TicketState.CANCELLING, "assessingCancellation")
     await run(container, clock, 1.5)
     assert (await adapter.get_ticket(opened.ref)).state is TicketState.CANCELLED
+
+
+async def test_a_repair_visit_is_booked_through_mef_137(
+        adapter: SonataAdapter, seller: httpx.AsyncClient, container: Container, clock: ManualClock) -> None:
+    opened = await adapter.open_ticket(report("VISIT-cp-1"))  # the demo Seller sends a technician for these
+    await run(container, clock, 0.5)
+    waiting = await adapter.get_ticket(opened.ref)
+    assert waiting.state is TicketState.WAITING_FOR_BUYER
+    [work_order] = waiting.work_orders
+    view = await adapter.get_work_order(work_order)
+    assert view.appointment_required and not view.appointments
+    assert await adapter.find_appointment(work_order) is None
+    now = clock.now()
+    slots = await adapter.search_time_slots(work_order, [Slot(now, now + timedelta(days=7))])
+    assert slots and all(now <= s.start < s.end <= now + timedelta(days=7) for s in slots)
+    booked = await adapter.book_appointment(work_order, slots[0], note="booked by the buyer",
+                                            site_contact={"name": "Dewi", "number": "+62 21 555 0101",
+                                                          "emailAddress": "dewi@nusantara.example"})
+    assert (booked.slot, booked.work_order, booked.raw_state) == (slots[0], work_order, "confirmed")
+    r = await seller.get(f"/mefApi/sonata/appointment/v2/appointment/{booked.ref.value}", headers=BUYER_A)
+    appointment = assert_mef_response(r, "appointment", "/appointment/{id}", "get")
+    assert {c["role"]: c["name"] for c in appointment["relatedContactInformation"]}["appointmentPlaceContact"] \
+        == "Dewi"
+    assert (await adapter.find_appointment(work_order)).ref == booked.ref
+    await run(container, clock, 0.5)
+    assert (await adapter.get_ticket(opened.ref)).state is TicketState.INVESTIGATING  # R15: planned, work goes on
