@@ -11,6 +11,7 @@ import httpx
 from counterpoint.core.orchestration.model import CompositeOrder
 from counterpoint.core.orchestration.ticket_model import FederatedTicket
 from counterpoint.core.shared.apis import base_path
+from counterpoint.core.shared.times import iso
 from counterpoint.core.trouble_ticket.model import TroubleTicket
 from counterpoint.demo.cluster import Cluster
 from counterpoint.demo.scenario import ENTERPRISE_KEY
@@ -64,10 +65,11 @@ def inject_last_mile_fault(cluster: Cluster, b_product: str, c_product: str, *, 
     """A fault on C's last mile: B's test crosses it on C's product, A's on B's. When `cleared_by_repair`, it
     lasts until C resolves a ticket about its product (C's repair clears it); otherwise only clear() ends it."""
     board = FaultBoard()
+    since = iso(cluster.clock.now())
 
-    async def repaired() -> bool:
+    async def repaired() -> bool:  # a ticket about C's product, opened since the fault, that C resolved
         async with httpx.AsyncClient(base_url=cluster["C"].url, timeout=5) as http:
-            r = await http.get(SONATA_TICKETS, params={"relatedEntityId": c_product},
+            r = await http.get(SONATA_TICKETS, params={"relatedEntityId": c_product, "creationDate.gt": since},
                                headers={"Authorization": f"Bearer {B_KEY_AT_C}"})
         return r.status_code == 200 and any(t.get("status") in ("resolved", "closed") for t in r.json())
 
