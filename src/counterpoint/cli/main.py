@@ -569,7 +569,7 @@ def reconcile(
 def demo(
     time_scale: Annotated[float, typer.Option(help="profile seconds per real second (86400: a day lasts 1 s)")]
     = 86400.0,
-    timeout: Annotated[float, typer.Option(help="give up after this many real seconds")] = 60.0,
+    timeout: Annotated[float, typer.Option(help="give up after this many real seconds")] = 180.0,
     workdir: Annotated[Path | None, typer.Option(
         help="keep the three databases here (default: a temp dir); a previous run's are moved to "
              "DIR/previous-<time>/, and a second demo in the same DIR is refused")] = None,

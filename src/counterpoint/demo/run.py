@@ -33,6 +33,15 @@ from counterpoint.demo.scenario import (
     timeline,
     when,
 )
+from counterpoint.demo.tickets import (
+    enterprise_closes,
+    enterprise_ticket,
+    inject_last_mile_fault,
+    report_enterprise_fault,
+    service_chain,
+    ticket_snapshot,
+    ticket_timeline,
+)
 from counterpoint.demo.view import chain_view, completion_table, live_view, timeline_table
 
 _DONE = {"completed", "failed", "partial", "cancelled", "rejected"}
@@ -152,13 +161,60 @@ async def _play(console: Console, cluster: Cluster, *, timeout_s: float, live: b
         for key, rates in (await product_rates(cluster)).items():
             if rates != [UPGRADE_MBPS]:
                 problems.append(f"{key}: its inventory holds products at {rates} Mb/s, not [{UPGRADE_MBPS}]")
+    if not problems:  # act three: a fault in C's last mile, reported by the enterprise to A
+        problems += await _fault(console, cluster, deadline=deadline, started=started, verbose=verbose)
     for problem in problems:
         console.print(f"[red]disagreement:[/red] {problem}")
     if problems:
         return 1
-    console.print(f"[green]every provider agrees: the service is active, upgraded to {UPGRADE_MBPS // 1000} Gbps"
-                  f"[/green] ({time.monotonic() - started:.1f} s)")
+    console.print(f"[green]every provider agrees: the service is active, upgraded to {UPGRADE_MBPS // 1000} Gbps, "
+                  f"its fault repaired and closed[/green] ({time.monotonic() - started:.1f} s)")
     return 0
+
+
+async def _fault(console: Console, cluster: Cluster, *, deadline: float, started: float, verbose: bool
+                 ) -> list[str]:
+    """Act three: C's last mile fails; the enterprise tells A; A escalates to B, B to C; C's crew needs an
+    appointment, which B books; C repairs; B and A each validate with their own test; everything closes."""
+    states = await snapshot(cluster)
+    composites = {k: max((c for c in states[k].composites if c.state.value == "active" and c.product_id),
+                         key=lambda c: c.updated_at) for k in "AB"}
+    a_prod, b_prod, c_prod = service_chain(composites)
+    inject_last_mile_fault(cluster, b_prod, c_prod)
+    correlation = new_correlation()
+    ticket = await report_enterprise_fault(cluster, correlation, a_prod, severity="extensive")
+    console.print(f"a fibre fault on C's last mile: the enterprise reports packet loss to A: ticket "
+                  f"{_short(ticket['id'], verbose)} (correlation {correlation})")
+    seen = ""
+    while time.monotonic() < deadline:
+        status = (await enterprise_ticket(cluster, ticket["id"]))["status"]
+        if status != seen:
+            console.print(f"  {time.monotonic() - started:5.1f} s  enterprise's ticket: {status}", markup=False,
+                          highlight=False)
+            seen = status
+        if status == "resolved":
+            await enterprise_closes(cluster, ticket["id"])
+        if status == "closed":
+            break
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(0.5)  # the closing reaches B and C
+    tickets = await ticket_snapshot(cluster)
+    console.print(timeline_table(ticket_timeline(tickets, correlation, verbose=verbose), correlation))
+    if seen != "closed":
+        return [timed_out("trouble ticket", seen, time.monotonic() - started, deadline - started)]
+    problems = []
+    for key in "AB":
+        fed = [f for f in tickets[key].federated if f.correlation_id == correlation]
+        if not fed or not fed[0].validated_at:
+            problems.append(f"{key} did not validate the repair with its own test")
+    if not any(t.correlation_id == correlation and t.doc.get("workOrder") for t in tickets["C"].tickets):
+        problems.append("C's repair had no work order for its crew")
+    for key in "AB":  # each provider charges the supplier whose segment was repaired (A: B, B: C)
+        outage = next((f.outage for f in tickets[key].federated if f.correlation_id == correlation), None)
+        if outage:
+            console.print(f"{key} records the outage for the SLA: {when(outage['start'])} to {when(outage['end'])}, "
+                          f"responsible {outage['responsibleDomain']}", markup=False, highlight=False)
+    return problems
 
 
 def _report(console: Console, states: dict[str, ProviderState], correlation: str, verbose: bool) -> None:

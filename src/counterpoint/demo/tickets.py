@@ -11,10 +11,10 @@ import httpx
 from counterpoint.core.orchestration.model import CompositeOrder
 from counterpoint.core.orchestration.ticket_model import FederatedTicket
 from counterpoint.core.shared.apis import base_path
-from counterpoint.core.shared.times import iso
+from counterpoint.core.shared.times import iso, parse_aware
 from counterpoint.core.trouble_ticket.model import TroubleTicket
 from counterpoint.demo.cluster import Cluster
-from counterpoint.demo.scenario import ENTERPRISE_KEY
+from counterpoint.demo.scenario import ENTERPRISE_KEY, Line, readable
 from counterpoint.network.activation import FaultBoard
 
 CANTATA_TICKETS = f"{base_path('troubleTicket', 'cantata')}/troubleTicket"
@@ -82,11 +82,13 @@ def inject_last_mile_fault(cluster: Cluster, b_product: str, c_product: str, *, 
     return board
 
 
-def fault_report(product_id: str, external_id: str = "NUSANTARA-TT-001") -> dict[str, Any]:
-    """The enterprise's MEF 124 ticket about its Jakarta-Singapore line."""
+def fault_report(product_id: str, external_id: str = "NUSANTARA-TT-001", *, severity: str = "significant"
+                 ) -> dict[str, Any]:
+    """The enterprise's MEF 124 ticket about its Jakarta-Singapore line (an extensive one makes C send its crew:
+    c_merlion.yaml)."""
     return {
         "externalId": external_id, "description": "Jakarta-Singapore line: heavy packet loss since 08:00",
-        "observedImpact": "degraded", "priority": "high", "severity": "significant", "ticketType": "assistance",
+        "observedImpact": "degraded", "priority": "high", "severity": severity, "ticketType": "assistance",
         "relatedEntity": [{"id": product_id, "role": "affectedProduct", "@referredType": "Product"}],
         "relatedContactInformation": [{"role": "reporterContact", "name": "Dewi Lestari", "number": "+62 21 555 0101",
                                        "emailAddress": "noc@nusantara-logistics.example",
@@ -95,9 +97,10 @@ def fault_report(product_id: str, external_id: str = "NUSANTARA-TT-001") -> dict
 
 
 async def report_enterprise_fault(cluster: Cluster, correlation_id: str, product_id: str,
-                                  external_id: str = "NUSANTARA-TT-001") -> dict[str, Any]:
+                                  external_id: str = "NUSANTARA-TT-001", *, severity: str = "significant"
+                                  ) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=cluster["A"].url, timeout=10) as http:
-        r = await http.post(CANTATA_TICKETS, json=fault_report(product_id, external_id), headers={
+        r = await http.post(CANTATA_TICKETS, json=fault_report(product_id, external_id, severity=severity), headers={
             "Authorization": f"Bearer {ENTERPRISE_KEY}", "X-Correlation-ID": correlation_id})
     if r.status_code != 201:
         raise RuntimeError(f"A refused the enterprise's ticket: {r.status_code} {r.text[:500]}")
@@ -116,3 +119,33 @@ async def enterprise_closes(cluster: Cluster, ticket_id: str) -> int:
         r = await http.post(f"{CANTATA_TICKETS}/{ticket_id}/close",
                             headers={"Authorization": f"Bearer {ENTERPRISE_KEY}"})
     return r.status_code
+
+
+def ticket_timeline(states: dict[str, TicketState], correlation_id: str, *, verbose: bool = False) -> list[Line]:
+    """The fault's story across providers, in time order: each Seller's ticket moves, and what each orchestrator
+    decided (diagnosis, escalation, evidence, validation, outage)."""
+    tidy = (lambda t: t) if verbose else readable
+    lines: list[Line] = []
+    for key, st in states.items():
+        for t in st.tickets:
+            if t.correlation_id != correlation_id:
+                continue
+            for change in t.doc.get("statusChange") or []:
+                at = parse_aware(change.get("changeDate"))
+                if at is not None:
+                    reason = f" ({change['changeReason']})" if change.get("changeReason") else ""
+                    lines.append(Line(at, key, tidy(f"ticket {t.id} {change.get('status')}{reason}"), "ticket"))
+        for ft in st.federated:
+            if ft.correlation_id != correlation_id:
+                continue
+            for entry in ft.timeline:
+                if entry["what"] in ("customer told",) and not verbose:
+                    continue
+                detail = ", ".join(f"{k}={v}" for k, v in entry.items() if k not in ("at", "what", "ref", "why")
+                                   or verbose)
+                at = parse_aware(entry["at"])
+                if at is not None:
+                    lines.append(Line(at, key, tidy(entry["what"] + (f": {detail}" if detail else "")),
+                                      "federation"))
+    lines.sort(key=lambda line: line.at)
+    return lines

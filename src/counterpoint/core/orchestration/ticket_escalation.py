@@ -181,7 +181,8 @@ async def react(uow: UnitOfWork, profile: SellerProfile, ft: FederatedTicket, es
     for n in obs.notes:
         if n.source == "seller" and n.id not in esc.notes_seen:
             esc.notes_seen.append(n.id)
-    if esc.state is TicketState.WAITING_FOR_BUYER and esc.information_required \
+    # waiting for us with a work order to book: the booking is the answer (MEF 124 R15), not a question
+    if esc.state is TicketState.WAITING_FOR_BUYER and esc.information_required and not esc.work_orders \
             and all(q["text"] != esc.information_required for q in esc.questions):
         await _question(uow, ft, esc, esc.information_required, now=now)
     for wo in esc.work_orders:

@@ -361,8 +361,10 @@ def observe_ticket(doc: Any, *, provider: str, source: Source, at: datetime) -> 
             asked = latest.text
             for prefix in _ASKS:
                 asked = asked.removeprefix(prefix)
-        else:
-            asked = "information (the supplier gave no detail)"
+        else:  # no note: the reason of the move to pending says what it waits for, if anything does
+            changes = [c for c in _list(doc.get("statusChange")) if isinstance(c, dict)]
+            asked = _text(changes[-1].get("changeReason")) if changes else None
+            asked = asked or "information (the supplier gave no detail)"
     work_orders = tuple(ExternalRef(provider, w["id"], "workOrder") for w in _list(doc.get("workOrder"))
                         if isinstance(w, dict) and _text(w.get("id")))
     return TicketObservation(
