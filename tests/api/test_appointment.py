@@ -316,8 +316,12 @@ async def test_patch_appends_notes_replaces_the_buyers_contacts_and_refuses_the_
         ({"relatedPlace": {"@type": "GeographicAddressRef", "id": "addr-sg-changi", "role": "appointmentPlace"}},
          ("invalidValue", "/relatedPlace")),
         ({"validFor": period(TUESDAY + 25 * H, TUESDAY + 27 * H)}, ("invalidValue", "/validFor")),
+        ({"validFor": None}, ("invalidValue", "/validFor")),  # a merge-patch null would remove it
+        ({"relatedContactInformation": None}, ("invalidValue", "/relatedContactInformation")),
+        ({"note": None}, ("missingProperty", "/")),
     ]
-    attachment = {"name": "plan", "author": "Kate", "source": "buyer", "url": "https://buyer.example/plan.pdf"}
+    attachment = {"name": "plan", "author": "Kate", "source": "buyer", "url": "https://buyer.example/plan.pdf",
+                  "description": None}  # a null is left out, never stored (MEF gives no attribute a null)
     body = await call(client, "PATCH", channel, "appointment", ONE, path, status=200,
                       json={"attachment": [attachment]})  # a first attachment is an append too
     assert [(a["name"], a["source"]) for a in body["attachment"]] == [("plan", "buyer")]

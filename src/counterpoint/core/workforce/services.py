@@ -39,6 +39,16 @@ SELLER_ROLE = "sellerAppointmentContact"
 DEFAULT_TASKS = ("Visit the place and carry out the work the related entity needs",)
 
 
+def _without_nulls(value: Any) -> Any:
+    """A request's value with every null member left out: MEF gives no attribute a null, so what the Seller
+    stores and answers never carries one."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
 def _invalid(code: str, reason: str, path: str) -> Invalid:
     return Invalid(reason, problems=[Problem(code, reason, path)])
 
@@ -184,6 +194,7 @@ async def search_time_slots(uow: UnitOfWork, clock: Clock, profile: SellerProfil
     none is free. The work order must still need a visit (open) or have one to move (planned)."""
     cal = profile.workforce
     now = clock.now()
+    request = _without_nulls(request)
     periods = [_period(ts.get("validFor") or {}, f"/requestedTimeSlot/{i}/validFor")
                for i, ts in enumerate(request["requestedTimeSlot"])]
     async with uow:
@@ -264,6 +275,7 @@ async def create_appointment(uow: UnitOfWork, clock: Clock, profile: SellerProfi
     """Book a visit in a free slot for an open work order (R15-R24): the appointment is confirmed, the work
     order planned with it, and the slot is no longer offered."""
     now = clock.now()
+    request = _without_nulls(request)
     _check_contacts(request["relatedContactInformation"])
     start, end = _period(request["validFor"], "/validFor")
     async with uow:
@@ -356,6 +368,10 @@ async def patch_appointment(uow: UnitOfWork, clock: Clock, profile: SellerProfil
     one)."""
     now = clock.now()
     fields = ("attachment", "note", "relatedPlace", "relatedContactInformation", "validFor")
+    for name in ("relatedPlace", "relatedContactInformation", "validFor"):  # a merge-patch null removes: refused
+        if name in patch and patch[name] is None:
+            raise _invalid("invalidValue", f"{name} cannot be removed from an appointment", f"/{name}")
+    patch = _without_nulls(patch)  # null note or attachment lists: nothing to remove from append-only lists
     if not any(patch.get(f) is not None for f in fields):
         raise _invalid("missingProperty", f"a patch gives at least one of {', '.join(fields)}", "/")
     async with uow:
