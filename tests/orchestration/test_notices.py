@@ -4,6 +4,7 @@ window recorded for the SLA as the supplier's."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import httpx
@@ -173,3 +174,15 @@ async def test_a_rescheduled_window_moves_ours_until_it_begins(container: Contai
         (window,) = [w for w in await uow.sla.maintenance_between(START, later + timedelta(days=1))
                      if w.provider == SUPPLIER]
     assert (window.start, window.end) == (later, later + timedelta(hours=4))
+
+
+async def test_two_readings_of_one_notice_at_once_make_one_incident_per_customer(
+        container: Container, clock: ManualClock) -> None:
+    await composite(container, buyer="buyer-a", channel="sonata", our_product="svc-a", supplier_product="sp-1")
+    await composite(container, buyer="buyer-b", channel="sonata", our_product="svc-b", supplier_product="sp-2")
+    seen = notice(clock, "sp-1", "sp-2")
+    results = await asyncio.gather(*(relay_notice(container.uow, clock, container.profile, seen) for _ in range(3)))
+    assert sum(r.changed for r in results) >= 1
+    async with container.uow() as uow:
+        ours = await uow.incidents.by_source("lion:inc-1")
+    assert sorted(i.buyer_id for i in ours) == ["buyer-a", "buyer-b"]

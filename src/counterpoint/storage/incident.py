@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Boolean, Column, ColumnElement, String, Text, select
+from sqlalchemy import Boolean, Column, ColumnElement, String, Text, UniqueConstraint, select
 from sqlalchemy.engine import RowMapping
 
 from counterpoint.core.incident.model import Incident, IncidentStatus
@@ -31,6 +31,9 @@ incident = resource_table(
     Column("entity_types", Text, nullable=False),  # their @referredType
     Column("scope_ids", Text, nullable=False),  # everything it concerns: those products, our segments
     Column("source_ref", String(255), nullable=True, index=True),  # the supplier's incident it relays
+    # one incident per announcement, buyer and interface: two processes announcing (or relaying) the same notice
+    # at once make one, the other's insert is a Conflict and it reads what won
+    UniqueConstraint("notice_id", "buyer_id", "channel"),
 )
 
 

@@ -161,7 +161,8 @@ def upgrade() -> None:
     sa.Column('entity_types', sa.Text(), nullable=False),
     sa.Column('scope_ids', sa.Text(), nullable=False),
     sa.Column('source_ref', sa.String(length=255), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident')),
+    sa.UniqueConstraint('notice_id', 'buyer_id', 'channel', name=op.f('uq_incident_notice_id_buyer_id_channel'))
     )
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_incident_buyer_id'), ['buyer_id'], unique=False)
