@@ -23,6 +23,8 @@ from counterpoint.core.service_order.model import ServiceOrder, ServiceOrderStat
 from counterpoint.core.serviceability.model import Poq, PoqState
 from counterpoint.core.shared.errors import StaleVersion
 from counterpoint.core.shared.ids import new_id
+from counterpoint.core.trouble_ticket.model import TicketStatus, TroubleTicket
+from counterpoint.core.workforce.model import Appointment, AppointmentStatus, WorkOrder, WorkOrderState
 from counterpoint.storage.db import create_engine, migrate
 from counterpoint.storage.repository import ResourceRepository
 from counterpoint.storage.tables import metadata
@@ -63,6 +65,10 @@ RESOURCES: dict[str, Callable[[], Any]] = {
                                        offering_id="off"),
     "federated_tickets": lambda: FederatedTicket(**_common(), ticket_id=new_id(), product_id="p-1",
                                                  composite_id="c-1"),
+    "trouble_tickets": lambda: TroubleTicket(**_common(), status=TicketStatus.ACKNOWLEDGED, doc={}),
+    "work_orders": lambda: WorkOrder(**_common(), state=WorkOrderState.OPEN, doc={"relatedEntity": [], "place": []}),
+    "appointments": lambda: Appointment(**_common(), status=AppointmentStatus.CONFIRMED, doc={}, work_order_id="w-1",
+                                        start=AT, end=AT + timedelta(hours=2), technician=0),
 }
 
 
