@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +25,8 @@ from counterpoint.core.orchestration.ticket_supply import TicketState
 from counterpoint.core.shared.apis import base_path, listener_path
 from counterpoint.core.shared.ids import new_id
 from counterpoint.core.shared.times import iso
+from counterpoint.core.sla import services as sla
+from counterpoint.core.sla.model import Domain, Month, Responsible
 from counterpoint.demo.cluster import Cluster
 from counterpoint.demo.scenario import new_correlation, place_enterprise_order, snapshot
 from counterpoint.demo.tickets import (
@@ -145,6 +148,36 @@ async def test_the_enterprise_ticket_is_escalated_to_c_repaired_validated_and_cl
     replayed = [e for e in after["A"].evidence[a_after.id] if e["source"] == "callback"]
     assert len(replayed) > len([e for e in states["A"].evidence[a_after.id] if e["source"] == "callback"])
     assert not any(e["applied"] and e["state"] != "closed" for e in replayed[-2:])  # judged, changed nothing
+
+    # the month's SLA report (core/sla): A charges the outage to B, B charges it to C, each with its evidence
+    await sla_attributed(chain, {"A": (a_prod, "lion-city-metro", ticket["id"]),
+                                 "B": (b_prod, "merlion-access", b_ticket.id)})
+
+
+async def sla_attributed(cluster: Cluster, expected: dict[str, tuple[str, str, str]]) -> None:
+    """At each provider: one outage of the service, charged to the supplier it escalated to, started by the
+    ticket it received and ended by its own passing test; the customer's credit and the supplier's repair
+    follow from its profile's commitments."""
+    for key, (service, supplier, ticket_id) in expected.items():
+        c = cluster[key].container
+        assert c is not None
+        async with c.uow() as uow:
+            (outage,) = await uow.sla.outages_between(datetime(2000, 1, 1, tzinfo=UTC),
+                                                      datetime(2100, 1, 1, tzinfo=UTC), service_id=service)
+            report = await sla.report(uow, c.clock, c.profile.commitments,
+                                      Month(outage.start.year, outage.start.month), service_id=service)
+        (svc,) = report.services
+        (resolved,) = svc.outages
+        evidence = {e.id: e for e in resolved.outage.evidence}
+        assert resolved.responsible == Responsible(Domain.SUPPLIER, supplier), key
+        assert set(svc.by_domain) == {f"supplier:{supplier}"} and svc.unavailable_seconds > 0, key
+        assert evidence[resolved.start_evidence or ""].reference == ticket_id, key
+        end = evidence[resolved.end_evidence or ""]
+        assert (end.source, end.kind.value) == ("ours", "test"), key
+        assert svc.met is False and svc.credit_eligible and svc.credit is not None and svc.credit > 0, key
+        (sup,) = report.suppliers
+        assert sup.supplier == supplier and [r.outage_id for r in sup.repairs] == [resolved.id], key
+        assert sup.repairs[0].status in ("met", "missed") and sup.penalty is not None, key
 
 
 async def replay(cluster: Cluster, b_ticket_id: str, event_types: list[str]) -> None:

@@ -392,6 +392,7 @@ class SupplierOlaIn(_Strict):
     penalties: list[TierIn] = []  # penalty percent of the segment's monthly charge below each availability
     missedRepairPenalty: Decimal = Field(default=Decimal(0), ge=0)
     excludeMaintenance: bool = True
+    countDegraded: bool = False
 
 
 class CommitmentsIn(_Strict):
@@ -410,7 +411,8 @@ class CommitmentsIn(_Strict):
             suppliers=tuple(sla.SupplierOla(supplier=o.provider, repair_hours=o.repairHours,
                                             availability_pct=o.availabilityPct, penalties=tiers(o.penalties),
                                             missed_repair_penalty=o.missedRepairPenalty,
-                                            exclude_maintenance=o.excludeMaintenance) for o in self.suppliers),
+                                            exclude_maintenance=o.excludeMaintenance,
+                                            count_degraded=o.countDegraded) for o in self.suppliers),
             max_clock_skew=timedelta(minutes=self.maxClockSkewMinutes))
 
     def problems(self, offerings: set[str], providers: set[str]) -> list[str]:

@@ -282,11 +282,17 @@ def test_duplicated_evidence_changes_nothing() -> None:
 
 
 def test_degraded_service_counts_only_where_the_sla_says() -> None:
-    """Degraded 60 min: not unavailable under the default SLA; 60 min where `count_degraded`."""
+    """Degraded 60 min: not unavailable under the default SLA or OLA; 60 min where they `count_degraded`."""
     o = outage("slow", nov(3, 1), nov(3, 2), impact=Impact.DEGRADED)
-    assert run([o]).services[0].unavailable_seconds == 0
-    counting = replace(COMMITMENTS, customer=(replace(SLA, count_degraded=True),))
-    assert minutes(run([o], commitments=counting).services[0].unavailable_seconds) == 60
+    plain = run([o])
+    assert plain.services[0].unavailable_seconds == 0
+    assert supplier(plain, C_ID).segments[0].down_seconds == 0
+    assert [r.status for r in supplier(plain, C_ID).repairs] == ["met"]  # repairs are judged either way
+    counting = replace(COMMITMENTS, customer=(replace(SLA, count_degraded=True),),
+                       suppliers=(replace(COMMITMENTS.suppliers[0], count_degraded=True), COMMITMENTS.suppliers[1]))
+    both = run([o], commitments=counting)
+    assert minutes(both.services[0].unavailable_seconds) == 60
+    assert minutes(supplier(both, C_ID).segments[0].down_seconds) == 60
 
 
 def test_every_figure_carries_its_chain() -> None:

@@ -26,7 +26,7 @@ def test_the_chain_commits_to_its_customers_and_holds_its_suppliers_to_olas() ->
     assert Tier(Decimal("99.5"), Decimal(25)) in sla.credits
     assert a.ola_for("lion-city-metro") is not None and a.ola_for("merlion-access") is None
     ola = b.ola_for("merlion-access")
-    assert ola is not None and ola.repair_hours == 4 and ola.missed_repair_penalty == 50
+    assert ola is not None and ola.repair_hours == 4 and ola.missed_repair_penalty == 50 and ola.count_degraded
     assert c.sla_for("lastmile-sg") is not None and c.suppliers == ()
     demo = load_profile(DEMO_PROFILE).commitments
     assert demo.sla_for("anything") is not None and demo.sla_for("anything").offering_id is None  # type: ignore[union-attr]

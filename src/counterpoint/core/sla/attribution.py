@@ -36,9 +36,10 @@ by the names the report cites:
   knew: the first of its own evidence of the fault (its ticket, its alarm) and a report to it (REPORTED
   evidence naming it as `responsible`), after skew; with neither, at the outage's start. Repaired within the OLA's
   hours of that, or missed; an open one is missed once its time is past, else pending.
-- `ola-availability`: per supplier segment, the union of that supplier's outages on it (down, start to repair
-  end), less its own announced windows on the segment where the OLA excludes them, over the month. Overlaps
-  with other domains do not matter here: the supplier's segment was down either way.
+- `ola-availability`: per supplier segment, the union of that supplier's outages on it (down; degraded too
+  where the OLA counts it; start to repair end), less its own announced windows on the segment where the OLA
+  excludes them, over the month. Overlaps with other domains do not matter here: the supplier's segment was
+  down either way.
 """
 
 from __future__ import annotations
@@ -517,7 +518,8 @@ def supplier_month(month: Month, as_of: datetime, supplier: str, outages: Sequen
     currency = next((t.currency for t in services if any(s.supplier == supplier for s in t.segments)), "USD")
     figures: list[SegmentFigure] = []
     for seg in segment_ids:
-        spans = [c for o in theirs if (o.outage.segment_id or "-") == seg and o.outage.impact is Impact.DOWN
+        spans = [c for o in theirs if (o.outage.segment_id or "-") == seg
+                 and (o.outage.impact is Impact.DOWN or (ola is not None and ola.count_degraded))
                  and (c := _clip(o.start, o.repair_end, month.start, hi))]
         down = _union(spans)
         own = [w for w in windows if w.provider == supplier and seg in w.segments]

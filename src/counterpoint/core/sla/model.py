@@ -226,6 +226,7 @@ class SupplierOla:
     penalties: tuple[Tier, ...] = ()  # on the segment's monthly charge, below an availability
     missed_repair_penalty: Decimal = Decimal(0)  # owed per repair that missed repair_hours
     exclude_maintenance: bool = True  # the supplier's own announced windows on its segments
+    count_degraded: bool = False  # a degraded segment counts as unavailable (repairs are judged either way)
 
 
 @dataclass(frozen=True, slots=True)
