@@ -128,6 +128,18 @@ async def test_a_listener_hears_only_the_event_types_it_asked_for(
     r = await client.post(f"{WORK_ORDER['sonata']}/hub", headers=BUYER_A,
                           json={"callback": "https://buyer.example/x", "query": "eventType=appointmentStatusChangeEvent"})
     assert r.status_code == 400  # an appointment event type is not the work order API's
+    # the guide's other form of the same query: one eventType per parameter
+    r = await client.post(f"{WORK_ORDER['sonata']}/hub", headers=BUYER_A, json={
+        "callback": "https://buyer.example/both",
+        "query": "eventType=workOrderStateChangeEvent&eventType=workOrderAppointmentRequiredEvent"})
+    assert r.status_code == 201, r.text
+    for bad in ("eventType=workOrderCreateEvent&colour=blue", "eventType=workOrderCreateEvent&"):
+        r = await client.post(f"{WORK_ORDER['sonata']}/hub", headers=BUYER_A,
+                              json={"callback": "https://buyer.example/x", "query": bad})
+        assert r.status_code == 400, bad
     wo = await open_wo(container)
     await relay.drain()
-    assert events(recorder) == [("workOrderCreateEvent", wo.id)]
+    heard = {(d.url.split("/mefApi/")[0], d.body["eventType"]) for d in recorder.received}
+    assert heard == {("https://buyer.example/hook", "workOrderCreateEvent"),
+                     ("https://buyer.example/both", "workOrderAppointmentRequiredEvent")}
+    assert all(rid == wo.id for _, rid in events(recorder))

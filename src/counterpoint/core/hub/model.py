@@ -36,17 +36,20 @@ _QUERY = re.compile(r"^\s*eventType\s*=\s*(?P<types>[A-Za-z.]+(\s*,\s*[A-Za-z.]+
 
 
 def parse_query(api: str, query: str | None) -> frozenset[str] | None:
-    """The event types a listener asked for; None means all of them (an empty query filters nothing)."""
+    """The event types a listener asked for; None means all of them (an empty query filters nothing). Both
+    forms the guides give are read: `eventType=a,b` and `eventType=a&eventType=b` (TMF630)."""
     if query is None or not query.strip():
         return None
-    match = _QUERY.match(query)
-    if match is None:
-        raise BadRequest("query must look like 'eventType=a,b'")
-    wanted = frozenset(t.strip() for t in match.group("types").split(","))
+    wanted: set[str] = set()
+    for part in query.split("&"):
+        match = _QUERY.match(part)
+        if match is None:
+            raise BadRequest("query must look like 'eventType=a,b' or 'eventType=a&eventType=b'")
+        wanted |= {t.strip() for t in match.group("types").split(",")}
     unknown = sorted(wanted - EVENT_TYPES[api])
     if unknown:
         raise BadRequest(f"unknown event type(s) for this API: {', '.join(unknown)}")
-    return wanted
+    return frozenset(wanted)
 
 
 MAX_CALLBACK_LENGTH = 2048
