@@ -4,6 +4,7 @@ read and listed by the Buyer, announced through the outbox, moved by the workfor
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -13,8 +14,8 @@ from counterpoint.core.shared.clock import ManualClock
 from counterpoint.core.workforce.model import RelatedEntity, order_item, trouble_ticket
 from counterpoint.notifications.relay import OutboxRelay
 from counterpoint.workers.workforce import WorkforceWorker
-from tests.api.workforce_support import CHANNELS, WORK_ORDER, call, events, listen, open_wo, place
-from tests.helpers import BUYER_A, BUYER_B, ListenerRecorder
+from tests.api.workforce_support import APPOINTMENT, CHANNELS, WORK_ORDER, call, events, listen, open_wo, place
+from tests.helpers import BUYER_A, BUYER_B, ListenerRecorder, envelope
 
 ONE, ALL = "/workorder/{id}", "/workorder"
 
@@ -143,3 +144,18 @@ async def test_a_listener_hears_only_the_event_types_it_asked_for(
     assert heard == {("https://buyer.example/hook", "workOrderCreateEvent"),
                      ("https://buyer.example/both", "workOrderAppointmentRequiredEvent")}
     assert all(rid == wo.id for _, rid in events(recorder))
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+@pytest.mark.parametrize("function", ["appointment", "workOrder"])
+async def test_paths_and_operation_ids_are_mefs(client: httpx.AsyncClient, function: str, channel: str) -> None:
+    """Each MEF 137 API serves exactly its envelope's operations, under MEF's paths and operation ids."""
+    base = (APPOINTMENT if function == "appointment" else WORK_ORDER)[channel]
+    ours = (await client.get(f"{base}/openapi.json")).json()["paths"]
+    theirs = envelope(function, channel)["paths"]
+
+    def operations(paths: dict[str, Any]) -> set[tuple[str, str, str]]:
+        return {(path, method, op["operationId"]) for path, ops in paths.items() for method, op in ops.items()
+                if method in ("get", "post", "patch", "delete")}
+
+    assert operations(ours) == operations(theirs)
