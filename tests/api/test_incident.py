@@ -135,6 +135,13 @@ async def test_a_maintenance_window_reaches_each_affected_buyer_on_its_own_inter
         assert [c["role"] for c in doc["relatedContactInformation"]] == ["incidentContact"]  # R51
         assert [e["id"] for e in doc["relatedEntity"]] == incident.product_ids
         assert all(e["@referredType"] == "Product" for e in doc["relatedEntity"])
+        inventory = {"sonata": "productInventory/v7", "cantata": "productInventory/v1"}[channel]
+        assert [e["href"] for e in doc["relatedEntity"]] == [  # the product, where this buyer can read it
+            f"http://seller.test/mefApi/{channel}/{inventory}/product/{p}" for p in incident.product_ids]
+        r = await client.get(doc["relatedEntity"][0]["href"].removeprefix("http://seller.test"),
+                             headers=BUYER_A if buyer == "buyer-a" else BUYER_B)
+        assert assert_mef_response(r, "productInventory", "/product/{id}", "get", channel)["id"] == \
+            incident.product_ids[0]
     # announcing the same notice again changes nothing and notifies nobody
     again = await announce(container, maintenance(), area_ids=("sg-metro",))
     assert again.already and sorted(i.id for i in again.incidents) == sorted(i.id for i in out.incidents)

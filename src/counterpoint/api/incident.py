@@ -34,7 +34,12 @@ def make_router(channel: str) -> APIRouter:
     router = APIRouter(route_class=MefRoute, tags=["incident"])
 
     def with_href(doc: dict[str, Any], c: Services) -> dict[str, Any]:
-        return {**doc, "href": f"{c.base_url}{base_path('troubleTicket', channel)}/incident/{doc['id']}"}
+        """The incident's own href, and each affected product's in this interface's inventory."""
+        products = f"{c.base_url}{base_path('productInventory', channel)}/product"
+        entities = [{**e, "href": f"{products}/{e['id']}"} if e.get("@referredType") == "Product" else e
+                    for e in doc.get("relatedEntity", [])]
+        return {**doc, "relatedEntity": entities,
+                "href": f"{c.base_url}{base_path('troubleTicket', channel)}/incident/{doc['id']}"}
 
     @router.get("/incident", operation_id="listIncident", responses=MEF_ERRORS, response_class=MefJSONResponse)
     async def list_incident(
