@@ -5,6 +5,7 @@ window recorded for the SLA as the supplier's."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import datetime, timedelta
 
 import httpx
@@ -186,3 +187,34 @@ async def test_two_readings_of_one_notice_at_once_make_one_incident_per_customer
     async with container.uow() as uow:
         ours = await uow.incidents.by_source("lion:inc-1")
     assert sorted(i.buyer_id for i in ours) == ["buyer-a", "buyer-b"]
+
+
+async def test_a_suppliers_impairment_is_an_outage_in_its_domain_for_the_sla(container: Container,
+                                                                             clock: ManualClock) -> None:
+    await composite(container, buyer="buyer-a", channel="cantata", our_product="svc-a", supplier_product="sp-1")
+    began = clock.now() - timedelta(hours=1)  # by the supplier's clock
+    fault = dataclasses.replace(notice(clock, "sp-1", kind=NoticeKind.IMPAIRMENT, end_hours=None, ref="inc-9"),
+                                starts_at=began, state=NoticeState.ONGOING)
+    (ours,) = (await relay_notice(container.uow, clock, container.profile, fault)).incidents
+    assert (ours.incident_type.value, ours.status.value) == ("repair", "inProgress")
+    async with container.uow() as uow:
+        outage = await uow.sla.outage_by_key("svc-a", "notice:lion:inc-9")
+        windows = await uow.sla.maintenance_between(began - timedelta(days=1), began + timedelta(days=3))
+    assert outage is not None and windows == []  # an impairment is not a maintenance window
+    assert (outage.start, outage.end, outage.segment_id) == (began, None, "seg-svc-a")
+    assert str(outage.responsible) == "supplier:lion"
+    assert {e.kind.value for e in outage.evidence} == {"supplierNotice"}
+    clock.advance(timedelta(hours=2))
+    over = dataclasses.replace(fault, state=NoticeState.ENDED, ended_at=clock.now() - timedelta(minutes=30))
+    await relay_notice(container.uow, clock, container.profile, over)
+    await relay_notice(container.uow, clock, container.profile, over)  # told twice: one end
+    async with container.uow() as uow:
+        outage = await uow.sla.outage_by_key("svc-a", "notice:lion:inc-9")
+    assert outage is not None and outage.end == clock.now() - timedelta(minutes=30)
+    assert sorted(e.fact.value for e in outage.evidence) == ["domain", "end", "start"]
+    # a planned window is no outage
+    await composite(container, buyer="buyer-a", channel="sonata", our_product="svc-b", supplier_product="sp-2")
+    await relay_notice(container.uow, clock, container.profile,
+                       notice(clock, "sp-2", state=NoticeState.ONGOING, ref="inc-10"))
+    async with container.uow() as uow:
+        assert await uow.sla.outage_by_key("svc-b", "notice:lion:inc-10") is None

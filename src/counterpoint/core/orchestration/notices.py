@@ -5,8 +5,9 @@ order reference) and so a part of a customer's service (the composite's product 
 customer service touched we raise **our own** incident (core/incident), with our ids, on the interface the
 customer bought through, keeping the supplier's incident as its `source_ref`; the customer hears of it through
 our hub. Later notices of the same supplier incident (a new end, another impact, its start, its closing) are
-carried onto ours. A maintenance window is also recorded for the SLA, as the supplier's, on our segments and
-on the customers' services (through core/incident's SLA feed).
+carried onto ours. For the SLA (core/sla): a maintenance window is recorded as the supplier's, on our segments
+and the customers' services (core/incident's feed); an impairment is an outage of each customer service, in the
+supplier's domain, from the start to the end the supplier states (evidence of kind supplierNotice).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from counterpoint.core.ports import UnitOfWork
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.clock import Clock
 from counterpoint.core.shared.errors import Conflict, NotFound, StaleVersion
+from counterpoint.core.sla import services as sla
+from counterpoint.core.sla.model import OURS, Domain, EvidenceKind, Responsible
+from counterpoint.core.sla.model import Impact as SlaImpact
 
 IMPACTS = {NoticeImpact.OUTAGE: Impact.DOWN, NoticeImpact.DEGRADED: Impact.DEGRADED,
            NoticeImpact.INTERMITTENT: Impact.INTERMITTENT}
@@ -39,6 +43,7 @@ class Affected:
     services: tuple[tuple[str, str, str], ...]  # (customer, interface, our product id)
     segments: tuple[str, ...]  # our segment ids
     unknown: tuple[str, ...] = ()  # supplier products we cannot place (not ours, or not delivered yet)
+    pairs: tuple[tuple[str, str], ...] = ()  # (our product id, our segment id) for each placed supplier product
 
 
 @dataclass(slots=True)
@@ -53,6 +58,7 @@ async def affected_by(uow: UnitOfWork, notice: SupplierNotice) -> Affected:
     services: dict[str, tuple[str, str, str]] = {}
     segments: list[str] = []
     unknown: list[str] = []
+    pairs: list[tuple[str, str]] = []
     for product in notice.products:
         owner = await uow.composites.owner_of(product)
         if owner is None:
@@ -63,9 +69,35 @@ async def affected_by(uow: UnitOfWork, notice: SupplierNotice) -> Affected:
             segments.append(owner[1])
         if composite.product_id:
             services[composite.product_id] = (composite.buyer_id, composite.channel, composite.product_id)
+            if (composite.product_id, owner[1]) not in pairs:
+                pairs.append((composite.product_id, owner[1]))
         else:
             unknown.append(product.value)
-    return Affected(tuple(services.values()), tuple(segments), tuple(unknown))
+    return Affected(tuple(services.values()), tuple(segments), tuple(unknown), tuple(pairs))
+
+
+async def feed_outages(uow: UnitOfWork, clock: Clock, notice: SupplierNotice, pairs: tuple[tuple[str, str], ...]
+                       ) -> None:
+    """A supplier's impairment is an outage of the customer services on its product, in the supplier's domain,
+    from the start it states (its clock) to the end it reports: evidence for the SLA (core/sla), one outage per
+    service under the notice's key, idempotent. Planned maintenance is a window (feed_sla), not an outage."""
+    if notice.kind is not NoticeKind.IMPAIRMENT or notice.state in (NoticeState.ANNOUNCED,
+                                                                     NoticeState.UNRECOGNISED):
+        return
+    provider = notice.ref.provider
+    key = f"notice:{source_ref(notice)}"
+    impact = SlaImpact.DOWN if notice.impact is NoticeImpact.OUTAGE else SlaImpact.DEGRADED
+    for service_id, segment_id in pairs:
+        await sla.record_outage_start(
+            uow, clock, service_id=service_id, key=key, at=notice.starts_at or notice.observed_at, source=provider,
+            reference=notice.ref.value, kind=EvidenceKind.SUPPLIER_NOTICE,
+            stamped_by=provider if notice.starts_at else OURS, segment_id=segment_id,
+            responsible=Responsible(Domain.SUPPLIER, provider), impact=impact, note=notice.description[:500] or None)
+        if notice.state is NoticeState.ENDED:
+            await sla.record_outage_end(
+                uow, clock, service_id=service_id, key=key, at=notice.ended_at or notice.observed_at,
+                source=provider, reference=notice.ref.value, kind=EvidenceKind.SUPPLIER_NOTICE,
+                stamped_by=provider if notice.ended_at else OURS)
 
 
 def _our_notice(notice: SupplierNotice, segments: tuple[str, ...], *, now: datetime) -> Notice:
@@ -130,6 +162,7 @@ async def _relay(uow: UnitOfWork, clock: Clock, profile: SellerProfile, notice: 
                     out.changed = True
             if out.changed:
                 await incidents.feed_sla(uow, clock, ours[0].notice_id)
+                await feed_outages(uow, clock, notice, (await affected_by(uow, notice)).pairs)
                 await uow.commit()
             return out
         if notice.state is NoticeState.ENDED:
@@ -146,6 +179,7 @@ async def _relay(uow: UnitOfWork, clock: Clock, profile: SellerProfile, notice: 
                 incident.move_to(IncidentStatus.IN_PROGRESS, at=now, reason="our partner has begun")
                 await uow.incidents.save(incident)
         out.incidents, out.changed = announced.incidents, True
+        await feed_outages(uow, clock, notice, affected.pairs)
         await uow.commit()
         return out
 
