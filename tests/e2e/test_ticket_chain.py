@@ -29,6 +29,7 @@ from counterpoint.core.sla import services as sla
 from counterpoint.core.sla.model import Domain, Month, Responsible
 from counterpoint.demo.cluster import Cluster
 from counterpoint.demo.scenario import new_correlation, place_enterprise_order, snapshot
+from counterpoint.demo.sla import sla_lines
 from counterpoint.demo.tickets import (
     B_KEY_AT_C,
     enterprise_closes,
@@ -152,6 +153,10 @@ async def test_the_enterprise_ticket_is_escalated_to_c_repaired_validated_and_cl
     # the month's SLA report (core/sla): A charges the outage to B, B charges it to C, each with its evidence
     await sla_attributed(chain, {"A": (a_prod, "lion-city-metro", ticket["id"]),
                                  "B": (b_prod, "merlion-access", b_ticket.id)})
+    lines = await sla_lines(chain, after, correlation)  # what the demo prints
+    assert [line.split(":")[0] for line in lines] == ["A's SLA report"] * 2 + ["B's SLA report"] * 2, lines
+    assert "charged to supplier:lion-city-metro" in lines[0] and "charged to supplier:merlion-access" in lines[2]
+    assert lines[3].startswith("B's SLA report: merlion-access") and "penalty" in lines[3], lines
 
 
 async def sla_attributed(cluster: Cluster, expected: dict[str, tuple[str, str, str]]) -> None:

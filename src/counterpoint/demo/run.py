@@ -33,6 +33,7 @@ from counterpoint.demo.scenario import (
     timeline,
     when,
 )
+from counterpoint.demo.sla import sla_lines
 from counterpoint.demo.tickets import (
     enterprise_closes,
     enterprise_ticket,
@@ -214,6 +215,8 @@ async def _fault(console: Console, cluster: Cluster, *, deadline: float, started
         if outage:
             console.print(f"{key} records the outage for the SLA: {when(outage['start'])} to {when(outage['end'])}, "
                           f"responsible {outage['responsibleDomain']}", markup=False, highlight=False)
+    for line in await sla_lines(cluster, tickets, correlation):  # credits and penalties follow (core/sla)
+        console.print(line, markup=False, highlight=False)
     return problems
 
 
