@@ -405,7 +405,8 @@ class SqlReconcileRecords:
                  .group_by(s.composite_id, s.segment_id, s.kind).having(func.count() > 1).subquery())
         cols = (s.composite_id, s.segment_id, s.provider_id, s.kind, s.external_id)
         stmt = select(*cols).join(twice, and_(s.composite_id == twice.c.composite_id,
-                                              s.segment_id == twice.c.segment_id, s.kind == twice.c.kind))
+                                              s.segment_id == twice.c.segment_id, s.kind == twice.c.kind)
+                                  ).where(s.composite_id.between(first, last))  # the range on both sides
         found = list((await self.uow.conn.execute(stmt)).mappings().all())
         if with_all_of:
             found += (await self.uow.conn.execute(select(*cols).where(s.composite_id.in_(with_all_of)))
