@@ -132,10 +132,14 @@ async def test_the_enterprise_ticket_is_escalated_to_c_repaired_validated_and_cl
         return s if done and only(s["B"].tickets).status.value == "closed" else None
 
     states = await until("every ticket to be closed", all_closed)
-    for key in "AB":
+    for key, supplier in (("A", "B"), ("B", "C")):
         actions = [c.action for c in states[key].commands]
-        assert actions.count("openTicket") == 1 and actions.count("closeTicket") == 1, (key, actions)
-        assert "reopenTicket" not in actions
+        assert actions.count("openTicket") == 1 and "reopenTicket" not in actions, (key, actions)
+        # closed by the buyer after its validation, unless the supplier's confirmation period ran out first
+        # (a loaded machine can be that slow on this clock): either way the buyer validated before it closed
+        closed_by = only(states[supplier].tickets).doc["statusChange"][-1].get("changeReason") or ""
+        assert actions.count("closeTicket") == 1 or "no answer from the Buyer" in closed_by, (key, actions)
+        assert only(states[key].federated).validated_at is not None
     print(f"\nescalation to resolution through A -> B -> C: {escalation_s:.2f} s")  # noqa: T201
 
     # a duplicated and reordered "resolved": B's resolved event comes again, twice, then an older status event
