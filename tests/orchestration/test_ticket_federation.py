@@ -383,3 +383,34 @@ async def test_cancellation_withdraws_the_supplier_ticket(client, container, clo
     ft, _, _ = await federated(container)
     assert fakes["sup-b"].only_ticket().state is TicketState.CANCELLED
     assert ft.state is TicketState.CANCELLED and desk.kinds()[-1] == "finishCancellation"
+
+
+async def test_a_customer_who_still_sees_the_fault_reopens_and_it_is_escalated_again(
+        client, container, clock, fakes, tester, desk) -> None:
+    product_id, composite = await active_service(client, container, clock, fakes)
+    seg = last_mile(composite)
+    tester.faults = {seg.id}
+    ticket = customer_ticket(product_id)
+    await report(container, ticket)
+    await settle(container)
+    clock.advance(timedelta(minutes=30))
+    tester.faults.clear()
+    fakes["sup-b"].ticket_move(TicketState.RESOLVED)
+    clock.advance(timedelta(seconds=61))
+    await settle(container)
+    ft, _, _ = await federated(container)
+    assert ft.state is TicketState.RESOLVED and ft.validated_at is not None
+    assert fakes["sup-b"].only_ticket().state is TicketState.CLOSED
+
+    # the fault comes back; the customer reopens its resolved ticket
+    clock.advance(timedelta(hours=1))
+    tester.faults = {seg.id}
+    await change(container, ticket, "reopened")
+    await settle(container)
+    ft, commands, _ = await federated(container)
+    assert ft.state is TicketState.INVESTIGATING and ft.validated_at is None
+    assert [e.state for e in ft.escalations] == [TicketState.CLOSED, TicketState.OPEN]
+    opened = [c for c in commands if c.action == "openTicket"]
+    assert len(opened) == 2 and len({c.idempotency_key for c in opened}) == 2  # a new ticket, a new reference
+    assert len(fakes["sup-b"].tickets) == 2
+    assert desk.kinds()[-1] == "startWork"  # reopened -> inProgress at our Seller
