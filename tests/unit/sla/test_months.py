@@ -400,3 +400,12 @@ def test_a_whole_month() -> None:
 def _pct(segment) -> Decimal:  # type: ignore[no-untyped-def]
     return (Decimal(segment.availability.numerator) / Decimal(segment.availability.denominator)).quantize(
         Decimal("0.0001"))
+
+
+def test_an_ended_outage_counts_whole_whenever_the_report_is_made() -> None:
+    """A report's instant bounds only open outages: 50 min ended on 10 Nov count 50 min in a report made on
+    1 Nov (a fast demo clock read by a real one); an open outage from 10 Nov counts nothing before it began."""
+    early = nov(1)
+    assert minutes(run([outage("a", nov(10, 8), nov(10, 8, 50))], as_of=early).services[0].unavailable_seconds) \
+        == 50
+    assert run([outage("o", nov(10, 8), None)], as_of=early).services[0].unavailable_seconds == 0

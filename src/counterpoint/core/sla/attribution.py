@@ -22,8 +22,9 @@ by the names the report cites:
 - `domain`: the DOMAIN evidence with the latest instant (after skew) names the responsible domain; ties
   broken by kind, source and reference; without any, the outage's recorded domain.
 - `union`: a service's unavailable time is the union of its outages' intervals (down; degraded only where the
-  SLA counts it), clipped to the month; an open outage runs to the month's end or the report's instant,
-  whichever is first. Time covered by several outages is counted once.
+  SLA counts it), clipped to the month; an open outage runs to the report's instant (or the month's end, if
+  that is first). An ended one counts whole, whenever the report is made. Time covered by several outages is
+  counted once.
 - `earliest`: each moment of unavailable time is charged to the outage, among those active then, that started
   first (ties by natural key): the first fault is taken as the cause, later overlapping ones add nothing.
 - `customer`: moments charged to the customer's equipment are not counted.
@@ -324,8 +325,9 @@ def _counts(o: ResolvedOutage, sla: CustomerSla | None) -> bool:
     return o.outage.impact is Impact.DOWN or (sla is not None and sla.count_degraded)
 
 
-def _clip(a: datetime, b: datetime | None, lo: datetime, hi: datetime) -> tuple[datetime, datetime] | None:
-    start, end = max(a, lo), min(b if b is not None else hi, hi)
+def _clip(a: datetime, b: datetime | None, month: Month, as_of: datetime) -> tuple[datetime, datetime] | None:
+    """[a, b) within the month; an open interval (b None) runs to the report's instant (rule `union`)."""
+    start, end = max(a, month.start), min(b if b is not None else max(as_of, a), month.end)
     return (start, end) if end > start else None
 
 
@@ -336,13 +338,12 @@ def service_month(month: Month, as_of: datetime, service_id: str, outages: Seque
     `credit`. `outages` and `windows` are already corrected for skew; those of other services are ignored."""
     offering = terms.offering_id if terms else None
     sla = commitments.sla_for(offering)
-    hi = min(month.end, max(as_of, month.start))
     mine = sorted((o for o in outages if o.outage.service_id == service_id), key=_cause_order)
-    spans = [(o, c) for o in mine if _counts(o, sla) and (c := _clip(o.start, o.end, month.start, hi))]
+    spans = [(o, c) for o in mine if _counts(o, sla) and (c := _clip(o.start, o.end, month, as_of))]
     relevant = [w for w in windows if w.affects(service_id, None)
                 or any(w.affects(service_id, o.outage.segment_id) for o, _ in spans)]
     cuts = sorted({t for _, (a, b) in spans for t in (a, b)}
-                  | {t for w in relevant for t in (w.start, w.end) if month.start < t < hi})
+                  | {t for w in relevant for t in (w.start, w.end) if month.start < t < month.end})
     slices: list[Slice] = []
     for a, b in zip(cuts, cuts[1:], strict=False):
         active = [o for o, (s, e) in spans if s <= a and e >= b]
@@ -392,7 +393,7 @@ def service_month(month: Month, as_of: datetime, service_id: str, outages: Seque
         excluded_customer_seconds=sum(s.seconds for s in slices if s.excluded_by == "customer"),
         by_domain=by_domain, availability=availability, target_pct=target, met=met, credit_pct=credit_pct,
         credit=credit, currency=terms.currency if terms else "USD", slices=tuple(slices),
-        outages=tuple(o for o in mine if o.start <= hi and (o.end is None or o.end >= month.start)),
+        outages=tuple(o for o in mine if o.start < month.end and (o.end is None or o.end >= month.start)),
         windows=tuple(sorted(relevant, key=lambda w: (w.start, w.id))), rules=tuple(used))
 
 
@@ -494,7 +495,6 @@ def supplier_month(month: Month, as_of: datetime, supplier: str, outages: Sequen
                    commitments: Commitments) -> SupplierFigure:
     """The supplier's month under the rules `ola-repair`, `ola-availability` and `penalty`."""
     ola: SupplierOla | None = commitments.ola_for(supplier)
-    hi = min(month.end, max(as_of, month.start))
     theirs = sorted((o for o in outages if o.responsible.domain is Domain.SUPPLIER
                      and o.responsible.supplier == supplier), key=_cause_order)
     limit = int(ola.repair_hours * 3600) if ola else None
@@ -520,12 +520,12 @@ def supplier_month(month: Month, as_of: datetime, supplier: str, outages: Sequen
     for seg in segment_ids:
         spans = [c for o in theirs if (o.outage.segment_id or "-") == seg
                  and (o.outage.impact is Impact.DOWN or (ola is not None and ola.count_degraded))
-                 and (c := _clip(o.start, o.repair_end, month.start, hi))]
+                 and (c := _clip(o.start, o.repair_end, month, as_of))]
         down = _union(spans)
         own = [w for w in windows if w.provider == supplier and seg in w.segments]
         excluded: list[tuple[datetime, datetime]] = []
         if ola is None or ola.exclude_maintenance:
-            excluded = _intersect(down, _union([c for w in own if (c := _clip(w.start, w.end, month.start, hi))]))
+            excluded = _intersect(down, _union([c for w in own if (c := _clip(w.start, w.end, month, as_of))]))
         down_s = _length(down) - _length(excluded)
         availability = Fraction(month.seconds - down_s, month.seconds) * 100
         target = ola.availability_pct if ola else None
