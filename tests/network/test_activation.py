@@ -21,7 +21,7 @@ from counterpoint.core.orchestration.activation import (
 from counterpoint.core.orchestration.supply import SegmentState
 from counterpoint.core.shared.clock import ManualClock
 from counterpoint.core.shared.ids import ExternalRef
-from counterpoint.network.activation import ActivationProfile, ServiceActivationTester
+from counterpoint.network.activation import ActivationProfile, FaultBoard, ServiceActivationTester
 from counterpoint.network.controller import FLAP, SimulatedNetworkController
 from counterpoint.suppliers.own_network import OwnNetworkAdapter
 from counterpoint.workers.service_order import ServiceOrderWorker
@@ -172,3 +172,35 @@ async def test_the_orchestrators_port_gets_the_report_as_json(tester: ServiceAct
     assert {c["scope"] for c in report["checks"]} == {"s1", "s2", "s3", END_TO_END}
     tester.degrade("s2")
     assert (await tester.test(composite))["passed"] is False
+
+
+async def test_a_line_fault_on_a_suppliers_product_fails_the_test_until_its_repair_clears_it(
+        tester: ServiceActivationTester, ours: dict[str, str]) -> None:
+    repaired = False
+
+    async def supplier_repaired() -> bool:
+        return repaired
+
+    board = FaultBoard()
+    board.inject("cut", [("sup-b", "B-PRODUCT-7")], loss_ratio=0.05, repaired=supplier_repaired)
+    board.inject("elsewhere", [("sup-x", "X-1")], loss_ratio=0.5)  # on a path this service does not cross
+    tester.board = board
+    report = await tester.run(service_id="svc", segments=segments(ours), cir_mbps=300)
+    assert not report.passed
+    assert {c.scope for c in report.failures} == {"last-mile", END_TO_END}
+    assert report.measurement("last-mile").frame_loss_ratio == pytest.approx(0.05)
+    repaired = True  # the supplier's repair: the next test passes, and the fault stays cleared
+    assert (await tester.run(service_id="svc", segments=segments(ours), cir_mbps=300)).passed
+    assert board.faults["cut"].cleared
+    repaired = False
+    assert (await tester.run(service_id="svc", segments=segments(ours), cir_mbps=300)).passed
+
+
+async def test_a_line_fault_no_repair_clears_lasts_until_cleared(tester: ServiceActivationTester,
+                                                                 ours: dict[str, str]) -> None:
+    board = FaultBoard()
+    board.inject("cut", [("sup-b", "B-PRODUCT-7")], loss_ratio=0.05)
+    tester.board = board
+    assert not (await tester.run(service_id="svc", segments=segments(ours), cir_mbps=300)).passed
+    board.clear("cut")
+    assert (await tester.run(service_id="svc", segments=segments(ours), cir_mbps=300)).passed
