@@ -112,10 +112,12 @@ async def test_the_suppliers_changes_and_closing_follow_onto_ours(container: Con
     first = notice(clock, "sp-1")
     (ours,) = (await relay_notice(container.uow, clock, container.profile, first)).incidents
     later = first.expected_end + timedelta(hours=2)  # type: ignore[operator]
-    changed = notice(clock, "sp-1", impact=NoticeImpact.DEGRADED, end_hours=6)
+    changed = dataclasses.replace(notice(clock, "sp-1", impact=NoticeImpact.DEGRADED, end_hours=6),
+                                  description="Fibre works, second crew")
     out = await relay_notice(container.uow, clock, container.profile, changed)
     (now_ours,) = out.incidents
     assert out.changed and now_ours.id == ours.id and now_ours.end == later and now_ours.doc["impact"] == "degraded"
+    assert now_ours.doc["description"].startswith("Fibre works, second crew")
     assert [e.event_type for e in now_ours.events] == []  # collected to the outbox already
     clock.set(START + timedelta(hours=1))
     (now_ours,) = (await relay_notice(container.uow, clock, container.profile,

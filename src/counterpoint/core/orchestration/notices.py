@@ -124,7 +124,8 @@ def _follow(incident: Incident, notice: SupplierNotice, *, now: datetime) -> boo
     end = notice.expected_end
     if end is not None and end <= (start or incident.start):
         end = None
-    if incident.revise(at=now, start=start, end=end, impact=IMPACTS[notice.impact]):
+    if incident.revise(at=now, start=start, end=end, impact=IMPACTS[notice.impact],
+                       description=_our_notice(notice, (), now=now).description if notice.description else None):
         changed = True
     if notice.state is NoticeState.ONGOING and incident.status is IncidentStatus.CREATED:
         incident.move_to(IncidentStatus.IN_PROGRESS, at=now, reason="our partner has begun")
