@@ -245,6 +245,7 @@ def sla_report(
         "--set", metavar="NAME=VALUE", help="fill ${NAME} in the profile (repeatable)")] = None,
     as_of: Annotated[str | None, typer.Option(
         help="the report's instant, ISO 8601 (default: now); open outages run to it")] = None,
+    full: Full = False,
 ) -> None:
     """Availability, SLA credits and suppliers' OLA compliance for a month, each figure with its evidence."""
     import json
@@ -280,7 +281,7 @@ def sla_report(
     if as_json:
         typer.echo(json.dumps(result.to_json(evidence=evidence), indent=2))
     else:
-        console.print(report_view(result, evidence=evidence))
+        console.print(report_view(result, evidence=evidence, short_ids=_short_ids(full)))
 
 
 incident_app = typer.Typer(name="incident", no_args_is_help=True, add_completion=False,

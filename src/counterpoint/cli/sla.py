@@ -12,6 +12,8 @@ from rich.tree import Tree
 from counterpoint.core.sla.attribution import MonthReport, ResolvedOutage, ServiceFigure, SupplierFigure
 from counterpoint.core.sla.model import OURS, iso
 
+SHORT_ID = 8  # characters of an id shown in a terminal's tables (as `counterpoint orders`)
+
 
 def _yes(value: bool | None) -> str:
     return "-" if value is None else "[green]yes[/]" if value else "[red]no[/]"
@@ -25,28 +27,31 @@ def _min(seconds: int) -> str:
     return f"{seconds / 60:.2f}".rstrip("0").rstrip(".")
 
 
-def services_table(report: MonthReport) -> Table:
+def _id(value: str, short: bool) -> str:
+    return value[:SHORT_ID] if short and len(value) > SHORT_ID + 4 else value
+
+
+def services_table(report: MonthReport, *, short: bool = False) -> Table:
     table = Table(title=f"customer services, {report.month} (SLA)")
-    for col in ("service", "offering", "unavailable min", "charged to (min)", "excluded min (maintenance / customer)",
-                "availability %", "target %", "met", "credit"):
+    for col in ("service", "offering", "down min", "charged to (min)", "not counted (maint. / cust.)", "avail. %",
+                "target %", "met", "credit"):
         table.add_column(col, overflow="fold")
     for s in report.services:
         charged = ", ".join(f"{who} {_min(secs)}" for who, secs in sorted(s.by_domain.items())) or "-"
-        table.add_row(s.service_id, s.offering_id or "-", _min(s.unavailable_seconds), charged,
+        table.add_row(_id(s.service_id, short), s.offering_id or "-", _min(s.unavailable_seconds), charged,
                       f"{_min(s.excluded_maintenance_seconds)} / {_min(s.excluded_customer_seconds)}",
                       str(s.availability_pct), str(s.target_pct) if s.target_pct is not None else "-",
                       _yes(s.met), _money(s.credit, s.currency) + (f" ({s.credit_pct}%)" if s.credit_pct else ""))
     return table
 
 
-def suppliers_table(report: MonthReport) -> Table:
+def suppliers_table(report: MonthReport, *, short: bool = False) -> Table:
     table = Table(title=f"suppliers, {report.month} (OLA)")
-    for col in ("supplier", "repair within h", "repairs met", "missed", "pending", "segments (availability %)",
-                "penalty"):
+    for col in ("supplier", "repair h", "repairs met", "missed", "pending", "segments (avail. %)", "penalty"):
         table.add_column(col, overflow="fold")
     for s in report.suppliers:
-        segments = ", ".join(f"{g.segment_id} {_pct(g.availability)}{'' if g.met in (None, True) else ' [red]<[/]'}"
-                             for g in s.segments) or "-"
+        segments = ", ".join(f"{_id(g.segment_id, short)} {_pct(g.availability)}"
+                             f"{'' if g.met in (None, True) else ' [red]<[/]'}" for g in s.segments) or "-"
         table.add_row(s.supplier, str(s.repair_hours) if s.repair_hours is not None else "no OLA",
                       str(s.repairs_met), str(s.repairs_missed),
                       str(sum(r.status == "pending" for r in s.repairs)), segments, _money(s.penalty, s.currency))
@@ -118,10 +123,12 @@ def supplier_chain(s: SupplierFigure, rules: dict[str, str]) -> Tree:
     return tree
 
 
-def report_view(report: MonthReport, *, evidence: bool) -> RenderableType:
+def report_view(report: MonthReport, *, evidence: bool, short_ids: bool = False) -> RenderableType:
+    """The tables (ids cut to their start when `short_ids`, as on a terminal) and, with `evidence`, each
+    figure's chain in full."""
     parts: list[RenderableType] = [
         Text(f"SLA report {report.month}, as of {iso(report.as_of)}", style="bold"),
-        services_table(report), suppliers_table(report)]
+        services_table(report, short=short_ids), suppliers_table(report, short=short_ids)]
     skewed = [o for o in report.offsets.values() if o.offset or o.ignored]
     if skewed:
         parts.append(Text("clock offsets (rule skew): " + "; ".join(
