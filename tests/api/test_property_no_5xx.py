@@ -76,7 +76,9 @@ def profile(profile: SellerProfile) -> SellerProfile:
 
 
 def _ticket(buyer: str) -> dict[str, Any]:
-    return ticket_body(relatedEntity=[{"id": PRODUCTS[buyer], "role": "Issue Source", "@referredType": "Product"}])
+    """A ticket with what R9 requires and an externalId: the API tests cover notes and attachments."""
+    body = ticket_body(relatedEntity=[{"id": PRODUCTS[buyer], "role": "Issue Source", "@referredType": "Product"}])
+    return {k: v for k, v in body.items() if k not in ("note", "attachment", "issueStartDate")}
 
 
 def _valid_bodies(function: str, seeds: dict[str, list[str]]) -> dict[str, Any]:
@@ -277,8 +279,10 @@ async def test_hostile_requests_never_get_a_5xx_nor_change_what_they_must_not(
 
         @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy(), rid=st.sampled_from(real) if real else st.none(),
-               use_valid=st.booleans() if valid else st.just(False), change=mutation if leaves else st.none(),
+        # the valid body's variations are drawn first: how much of the stream the generated case takes (which
+        # depends on its schema) then cannot decide whether they are tried at all
+        @given(use_valid=st.booleans() if valid else st.just(False), change=mutation if leaves else st.none(),
+               case=operation.as_strategy(), rid=st.sampled_from(real) if real else st.none(),
                extra=hostile_query)
         def check(case: Any, rid: str | None, use_valid: bool, change: Any, extra: dict[str, str] | None) -> None:
             if rid is not None and "id" in (case.path_parameters or {}):

@@ -178,7 +178,9 @@ async def listed(client: httpx.AsyncClient, channel: str, headers: dict[str, str
 async def test_a_ticket_is_acknowledged_with_what_the_buyer_gave_and_the_sellers_attributes(
         client: httpx.AsyncClient, channel: str, clock: ManualClock) -> None:
     sent = ticket_body(channel)
-    t = await create(client, channel)
+    t = await create(client, channel, relatedIssue=None, externalId="BT-1",
+                     note=[{**sent["note"][0]}], attachment=[{**sent["attachment"][0], "description": None}])
+    assert "relatedIssue" not in t and "description" not in t["attachment"][0]  # nulls are absent attributes
     for key, value in sent.items():  # R11: every attribute as the Buyer gave it
         if key != "relatedContactInformation":
             assert t[key] == value, key
@@ -453,13 +455,23 @@ async def test_a_patch_changes_only_what_the_buyer_may_and_appends_notes_and_att
             ({"status": "closed"}, "unexpectedProperty", "/status"),
             ({"sellerPriority": "low"}, "unexpectedProperty", "/sellerPriority"),
             ({"relatedContactInformation": [seller]}, "missingProperty", "/relatedContactInformation"),
+            ({"relatedContactInformation": [REPORTER, {**seller, "number": "+1"}]}, "invalidValue",
+             "/relatedContactInformation/1"),
             ({}, "missingProperty", None)):
         body = {k: v for k, v in body.items()}
         if "attachment" in body:
             body["attachment"] = [{k: v for k, v in a.items() if v is not None} for a in body["attachment"]]
         problems = await patch(client, channel, tid, body, 422)
         assert (problems[0]["code"], problems[0].get("propertyPath")) == (code, path), body
+    # merge-patch nulls: an optional attribute removed, a required one refused, nested nulls left out
+    problems = await patch(client, channel, tid, {"priority": None, "note": [note3]}, 422)
+    assert (problems[0]["code"], problems[0]["propertyPath"]) == ("invalidValue", "/priority")
+    p = await patch(client, channel, tid, {"externalId": None, "attachment": [
+        {**att2, "attachmentId": "att-3", "description": None}]})
+    assert "externalId" not in p and "description" not in p["attachment"][-1]
+    p = await patch(client, channel, tid, {"externalId": "BT-1c"})
     final = await get(client, channel, tid)
+    assert final["attachment"][-1]["attachmentId"] == "att-3"
     assert final["note"] == [*t["note"], note2, note3] and final["priority"] == "high"
     # a seller contact the Buyer leaves out of its list stays (R21)
     p = await patch(client, channel, tid, {"relatedContactInformation": [REPORTER]})

@@ -71,6 +71,32 @@ class TicketFilter:
     resolution_lt: datetime | None = None
 
 
+def without_nulls(value: Any) -> Any:
+    """The value with every null member of an object left out: an absent optional attribute is absent, never
+    null, in what the Seller answers (MEF's schemas give no attribute a null)."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
+_REQUIRED = ("observedImpact", "priority", "severity")  # TroubleTicket_Common requires them: no removing
+_REMOVABLE = ("externalId", "issueStartDate")  # optional: a merge-patch null removes them (RFC 7386)
+
+
+def _patch_body(body: dict[str, Any], problems: list[Problem]) -> tuple[dict[str, Any], list[str]]:
+    """A patch's attributes, nulls read as merge-patch removals: of an optional attribute (returned apart), of a
+    required one (refused), or of a list, whose items are append-only (nothing to remove: ignored)."""
+    removed = [k for k in _REMOVABLE if k in body and body[k] is None]
+    problems += [Problem("invalidValue", f"{k} cannot be removed", f"/{k}") for k in _REQUIRED
+                 if k in body and body[k] is None]
+    if "relatedContactInformation" in body and body["relatedContactInformation"] is None:
+        problems.append(Problem("missingProperty", "relatedContactInformation keeps a reporterContact",
+                                "/relatedContactInformation"))
+    return {k: without_nulls(v) for k, v in body.items() if v is not None}, removed
+
+
 def _invalid(problems: list[Problem]) -> Invalid:
     return Invalid(f"{len(problems)} problem(s) in the trouble ticket", problems=problems)
 
@@ -161,6 +187,7 @@ async def create_ticket(uow: UnitOfWork, clock: Clock, profile: SellerProfile, *
     """createTroubleTicket: validated, acknowledged (R13), given the Seller's priority, severity, contact (R12)
     and committed resolution date, then handed to the orchestrator or planned by the profile."""
     now = clock.now()
+    body = without_nulls(body)
     problems: list[Problem] = []
     _contacts(body.get("relatedContactInformation"), problems)
     for key, field in (("note", "id"), ("attachment", "attachmentId")):
@@ -263,10 +290,12 @@ async def patch_ticket(uow: UnitOfWork, clock: Clock, profile: SellerProfile, *,
             raise _refused(f"trouble ticket {ticket_id} is {ticket.status.value}: it cannot be patched (R35)")
         doc = ticket.doc
         problems: list[Problem] = []
+        body, removed = _patch_body(body, problems)
         notes = _merge_append_only(ticket, body, "note", "id", problems)
         attachments = _merge_append_only(ticket, body, "attachment", "attachmentId", problems)
         changed: list[str] = [k for k in ("priority", "severity", "issueStartDate")
                               if k in body and body[k] != doc.get(k)]
+        changed += [k for k in removed if k == "issueStartDate" and k in doc]
         issues: list[dict[str, Any]] | None = None
         if "relatedIssue" in body:
             theirs = [i for i in doc.get("relatedIssue") or [] if i.get("source") == "seller"]
@@ -287,12 +316,18 @@ async def patch_ticket(uow: UnitOfWork, clock: Clock, profile: SellerProfile, *,
                 problems.append(Problem("missingProperty", "relatedContactInformation keeps a reporterContact",
                                         "/relatedContactInformation"))
             theirs = [c for c in doc.get("relatedContactInformation") or [] if c.get("role") in SELLER_ROLES]
+            problems += [Problem("invalidValue", f"the Seller's {c.get('role')} is not the Buyer's to change (R32)",
+                                 f"/relatedContactInformation/{i}")
+                         for i, c in enumerate(body["relatedContactInformation"] or [])
+                         if c.get("role") in SELLER_ROLES and c not in theirs]
             contacts = mine + theirs
         if problems:
             raise _invalid(problems)
         for key in ("externalId", "observedImpact", "priority", "severity", "issueStartDate"):
             if key in body:
                 doc[key] = body[key]
+        for key in removed:
+            doc.pop(key, None)
         if contacts is not None:
             doc["relatedContactInformation"] = contacts
         if issues is not None:
