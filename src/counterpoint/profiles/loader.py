@@ -513,8 +513,8 @@ class AssuranceIn(_Strict):
                 if s.when.offering is not None and s.when.offering not in offerings]
         out += [f"assurance scenario {s.name}: unknown buyer {s.when.buyer}" for s in self.scenarios
                 if s.when.buyer is not None and s.when.buyer not in buyers]
-        out += [f"assurance scenario {s.name}: says neither needsInformation, customerEquipment, lateHours nor "
-                "needsVisit" for s in self.scenarios if not s.does_something()]
+        out += [f"assurance: no needsInformation, customerEquipment, lateHours or needsVisit in scenario {s.name}"
+                for s in self.scenarios if not s.does_something()]
         return out
 
     def to_core(self) -> m.Assurance:
