@@ -29,6 +29,7 @@ from counterpoint.core.sla.model import EvidenceKind, Fact
 from counterpoint.workers.fulfilment import FulfilmentWorker
 from counterpoint.workers.orchestration import OrchestrationWorker
 from counterpoint.workers.reconcile import ReconcileWorker
+from counterpoint.workers.registry import extra_loops
 from tests.builders import ORDER_BASE, add_item, ael_config, order_body
 from tests.fakes import FakeGateway, FakeSupplier, PassingTester, provider
 from tests.helpers import BUYER_A
@@ -425,3 +426,9 @@ async def test_sla_clocks_that_disagree_are_raised(client, container, clock, fak
     [f] = (await run(container, checks=[Check.TICKETS])).findings
     assert (f.kind, f.subject.provider_id) == (Kind.SLA_CLOCKS_DISAGREE, "sup-b")
     assert "7200 s from ours" in f.summary and [e.source for e in f.evidence] == ["slaEvidence", "slaEvidence"]
+
+
+async def test_the_job_is_one_of_the_seller_s_loops_when_it_orchestrates(container) -> None:  # type: ignore[no-untyped-def]
+    loops = {loop.name: loop for loop in extra_loops(container)}
+    assert "reconcile" in loops and loops["reconcile"].interval_s == 60.0  # wakes each minute, runs each hour
+    assert ReconcileWorker(container).interval_s == 3600.0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -48,6 +50,8 @@ from counterpoint.core.reconcile.records import (
     TicketRecord,
 )
 from counterpoint.core.shared.ids import ExternalRef
+from counterpoint.demo.cluster import CHAIN
+from counterpoint.profiles.loader import ProfileError, load_profile
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CTX = Context(now=NOW, policy=ReconcilePolicy(), staleness=lambda provider: timedelta(seconds=300))
@@ -213,3 +217,17 @@ def test_a_drift_is_raised_at_most_once_per_appearance(repairable: bool, repair_
         assert raised_this_appearance <= 1 and repairs_this_appearance <= 1
         if not repairable or not repair_on:
             assert not s.try_repair
+
+
+def test_the_profile_carries_the_reconciliation_policy(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    raw = yaml.safe_load((CHAIN / "a_archipelago.yaml").read_text())
+    raw["orchestration"]["reconciliation"] = {"intervalS": 60, "repair": False, "graceS": 30,
+                                              "serviceStalenessS": 86400, "pageSize": 100}
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    orch = load_profile(path, {"B_URL": "http://b"}).orchestration
+    assert orch is not None and orch.reconciliation == ReconcilePolicy(60, False, 30, 86400, 100)
+    raw["orchestration"]["reconciliation"]["pageSize"] = 0
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ProfileError, match="pageSize"):
+        load_profile(path, {"B_URL": "http://b"})
