@@ -178,11 +178,14 @@ class Behaviour:
     visit_hours: tuple[int, int] = (8, 18)  # the engineers' day, UTC; slots of two hours
 
 
+_ORDERING_PATHS = ("/api/v2/feasibility", "/api/v2/price-requests", "/api/v2/circuits")
+
+
 @dataclass(slots=True)
 class Faults:
     """Switches for tests. Counters are consumed one request at a time; flags hold until cleared."""
 
-    fail_next: int = 0  # the next N API requests get 503 (not acted on)
+    fail_next: int = 0  # the next N ordering requests (feasibility, prices, circuits) get 503 (not acted on)
     hang_after_create: int = 0  # the next N circuit creations are made, then the answer waits hang_s
     hang_s: float = 2.0
     error_after_create: int = 0  # the next N circuit creations are made, then answered with 500
@@ -995,7 +998,9 @@ def create_app(emulator: PartnerEmulator | None = None, *, tick_interval_s: floa
 
     async def gate(request: Request, x_api_key: str | None = Header(default=None)) -> None:
         emu.requests.append(Seen(request.method, request.url.path, request.url.query))
-        if emu.faults.fail_next > 0:
+        # only the ordering API fails on demand: the works and faults APIs are also read by background loops
+        # (notice catch-up, ticket polling), which would otherwise use up a test's failures
+        if emu.faults.fail_next > 0 and request.url.path.startswith(_ORDERING_PATHS):
             emu.faults.fail_next -= 1
             raise PartnerError(503, "unavailable", "service temporarily unavailable, try again")
         if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), emu.api_key.encode()):
