@@ -423,6 +423,12 @@ async def test_sla_clocks_that_disagree_are_raised(client, container, clock, fak
                                at=clock.now() - timedelta(hours=2), source="sup-b", reference="B-TT-1",
                                kind=EvidenceKind.SUPPLIER_NOTICE)
         await uow.commit()
+    # the supplier's repair and our validation test after it are two events, not two clocks: nothing to raise
+    assert (await run(container, checks=[Check.TICKETS])).findings == []
+    async with container.uow() as uow:  # our own stamp of the supplier's closing, 2 h after theirs: clocks apart
+        await sla.add_evidence(uow, clock, service_id=ft.product_id, key=key, fact=Fact.END, at=clock.now(),
+                               reference="B-TT-1", kind=EvidenceKind.SUPPLIER_NOTICE)
+        await uow.commit()
     [f] = (await run(container, checks=[Check.TICKETS])).findings
     assert (f.kind, f.subject.provider_id) == (Kind.SLA_CLOCKS_DISAGREE, "sup-b")
     assert "7200 s from ours" in f.summary and [e.source for e in f.evidence] == ["slaEvidence", "slaEvidence"]

@@ -570,7 +570,7 @@ def reconcile(
 def demo(
     time_scale: Annotated[float, typer.Option(help="profile seconds per real second (86400: a day lasts 1 s)")]
     = 86400.0,
-    timeout: Annotated[float, typer.Option(help="give up after this many real seconds")] = 180.0,
+    timeout: Annotated[float, typer.Option(help="give up after this many real seconds")] = 240.0,
     workdir: Annotated[Path | None, typer.Option(
         help="keep the three databases here (default: a temp dir); a previous run's are moved to "
              "DIR/previous-<time>/, and a second demo in the same DIR is refused")] = None,
@@ -578,15 +578,20 @@ def demo(
     = True,
     verbose: Annotated[bool, typer.Option(help="whole ids, exact times and idempotency keys in the timeline")]
     = False,
+    drift: Annotated[bool, typer.Option(help="instead of the upgrade and the fault: seed drift into A's and B's "
+                                             "records once the service is active, and show reconciliation find it")]
+    = False,
 ) -> None:
-    """Run providers A, B and C on loopback and take the enterprise's Jakarta-Singapore order to active.
+    """Run providers A, B and C on loopback: the enterprise's Jakarta-Singapore order to active, its upgrade, a fault
+    on C's last mile ticketed from the enterprise down to C and repaired, the month's SLA, reconciliation.
 
-    Exits 0 when every provider's end state agrees with the others, 1 otherwise, 2 when the workdir is in use.
+    Exits 0 when every provider's end state agrees with the others (with --drift: when reconciliation found each
+    seeded drift), 1 otherwise, 2 when the workdir is in use.
     """
     from counterpoint.demo.run import run_demo
 
     code = asyncio.run(run_demo(console, time_scale=time_scale, timeout_s=timeout, workdir=workdir, live=live,
-                                verbose=verbose))
+                                verbose=verbose, drift=drift))
     raise typer.Exit(code)
 
 

@@ -8,18 +8,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
 
 from counterpoint.api.app import create_app
-from counterpoint.bootstrap import Container, build
+from counterpoint.bootstrap import Container, ScaledClock, build
 from counterpoint.core.shared.clock import Clock
 from counterpoint.profiles.loader import load_profile
 from counterpoint.settings import Settings
 
 CHAIN = Path(__file__).resolve().parents[1] / "profiles" / "chain"
+
+
+class DemoClock(ScaledClock):
+    """The providers' shared fast clock, whose pace the demo may change between acts (never backwards)."""
+
+    def rescale(self, scale: float) -> None:
+        """From now on run `scale` times faster than real time, going on from the instant it reads now."""
+        at = self.now()
+        self.origin, self._mono, self.scale = at, time.monotonic(), scale
 
 
 def free_port() -> int:
@@ -57,6 +67,15 @@ class Cluster:
         providers = {k: Provider(k, CHAIN / f, free_port()) for k, f in files.items()}
         variables = {f"{k}_URL": p.url for k, p in providers.items()}
         return cls(providers, workdir, clock, time_scale, variables)
+
+    def rescale(self, scale: float) -> None:
+        """Change the pace of the shared clock, and each provider's idea of it (its orchestrator's timings)."""
+        if isinstance(self.clock, DemoClock):
+            self.clock.rescale(scale)
+        self.time_scale = scale
+        for p in self.providers.values():
+            if p.container is not None:
+                p.container.settings = p.container.settings.model_copy(update={"time_scale": scale})
 
     def __getitem__(self, key: str) -> Provider:
         return self.providers[key]

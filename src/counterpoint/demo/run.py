@@ -15,8 +15,14 @@ from filelock import FileLock, Timeout
 from rich.console import Console
 from rich.live import Live
 
-from counterpoint.bootstrap import ScaledClock
-from counterpoint.demo.cluster import Cluster
+from counterpoint.demo.assurance import (
+    drift_missed,
+    find_chain,
+    reconcile_all,
+    seed_drift,
+)
+from counterpoint.demo.cluster import Cluster, DemoClock
+from counterpoint.demo.fault import play_fault
 from counterpoint.demo.scenario import (
     ProviderState,
     completion_notes,
@@ -28,22 +34,13 @@ from counterpoint.demo.scenario import (
     place_enterprise_upgrade,
     product_rates,
     quote_disagreements,
+    readable,
     request_enterprise_quote,
     snapshot,
     timeline,
     when,
 )
-from counterpoint.demo.sla import sla_lines
-from counterpoint.demo.tickets import (
-    enterprise_closes,
-    enterprise_ticket,
-    inject_last_mile_fault,
-    report_enterprise_fault,
-    service_chain,
-    ticket_snapshot,
-    ticket_timeline,
-)
-from counterpoint.demo.view import chain_view, completion_table, live_view, timeline_table
+from counterpoint.demo.view import chain_view, completion_table, findings_table, live_view, timeline_table
 
 _DONE = {"completed", "failed", "partial", "cancelled", "rejected"}
 _QUOTING = {"acknowledged", "inProgress", "inProgress.draft"}
@@ -83,7 +80,7 @@ def claim_workdir(where: Path, *, now: datetime | None = None) -> tuple[Any, Pat
 
 
 async def run_demo(console: Console, *, time_scale: float, timeout_s: float, workdir: Path | None,
-                   live: bool, verbose: bool = False) -> int:
+                   live: bool, verbose: bool = False, drift: bool = False) -> int:
     logging.basicConfig(level=logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="counterpoint-demo-") as tmp:
         where = workdir or Path(tmp)
@@ -95,12 +92,12 @@ async def run_demo(console: Console, *, time_scale: float, timeout_s: float, wor
         try:
             if aside is not None:
                 console.print(f"the previous run in {where} was moved to {aside}", markup=False, highlight=False)
-            cluster = Cluster.chain(where, ScaledClock(time_scale), time_scale)
+            cluster = Cluster.chain(where, DemoClock(time_scale), time_scale)
             started = time.monotonic()
             await cluster.start_all()
             try:
                 return await _play(console, cluster, timeout_s=timeout_s, live=live and console.is_terminal,
-                                   started=started, verbose=verbose)
+                                   started=started, verbose=verbose, drift=drift)
             finally:
                 await cluster.stop_all()
         finally:
@@ -118,7 +115,7 @@ def timed_out(what: str, state: str, elapsed_s: float, timeout_s: float) -> str:
 
 
 async def _play(console: Console, cluster: Cluster, *, timeout_s: float, live: bool, started: float,
-                verbose: bool = False) -> int:
+                verbose: bool = False, drift: bool = False) -> int:
     for key, p in cluster.providers.items():
         console.print(f"{key}: {p.container.profile.name if p.container else '?'} on {p.url}")
     deadline = started + timeout_s
@@ -143,8 +140,19 @@ async def _play(console: Console, cluster: Cluster, *, timeout_s: float, live: b
     elif state != "completed":
         problems.insert(0, f"the enterprise's order ended {state!r}, not completed, after "
                            f"{time.monotonic() - started:.1f} s")
-    if not problems:  # act two: the bandwidth upgrade of the active service, across A, B and C
+    product_id = ""
+    if not problems:
         product_id = (await enterprise_view(cluster, order["id"]))["productOrderItem"][0]["product"]["id"]
+    if not problems and drift:  # the other act two: drift seeded on purpose, and reconciliation finding it
+        problems += await _drift(console, cluster, product_id, verbose=verbose)
+        for problem in problems:
+            console.print(f"[red]disagreement:[/red] {problem}")
+        if problems:
+            return 1
+        console.print(f"[green]reconciliation found every drift seeded, on the provider where it was seeded, and "
+                      f"nothing else[/green] ({time.monotonic() - started:.1f} s)")
+        return 0
+    if not problems:  # act two: the bandwidth upgrade of the active service, across A, B and C
         upgrade_correlation = new_correlation()
         upgrade = await place_enterprise_upgrade(cluster, upgrade_correlation, product_id, UPGRADE_MBPS)
         console.print(f"the enterprise upgrades its service {_short(product_id, verbose)} to "
@@ -162,62 +170,18 @@ async def _play(console: Console, cluster: Cluster, *, timeout_s: float, live: b
         for key, rates in (await product_rates(cluster)).items():
             if rates != [UPGRADE_MBPS]:
                 problems.append(f"{key}: its inventory holds products at {rates} Mb/s, not [{UPGRADE_MBPS}]")
-    if not problems:  # act three: a fault in C's last mile, reported by the enterprise to A
-        problems += await _fault(console, cluster, deadline=deadline, started=started, verbose=verbose)
+    if not problems:  # act three: a fault on C's last mile, its tickets across the chain, the SLA, reconciliation
+        problems += await play_fault(console, cluster, product_id, deadline=deadline, live=live, started=started,
+                                     verbose=verbose)
     for problem in problems:
         console.print(f"[red]disagreement:[/red] {problem}")
     if problems:
         return 1
-    console.print(f"[green]every provider agrees: the service is active, upgraded to {UPGRADE_MBPS // 1000} Gbps, "
-                  f"its fault repaired and closed[/green] ({time.monotonic() - started:.1f} s)")
+    console.print(f"[green]every provider agrees: the service is active, upgraded to {UPGRADE_MBPS // 1000} Gbps; "
+                  "the fault on C's last mile was repaired and every ticket on A, B and C is closed; B charges the "
+                  "outage to C and A to B, the enterprise's credit and C's penalty follow; reconciliation found "
+                  f"nothing[/green] ({time.monotonic() - started:.1f} s)")
     return 0
-
-
-async def _fault(console: Console, cluster: Cluster, *, deadline: float, started: float, verbose: bool
-                 ) -> list[str]:
-    """Act three: C's last mile fails; the enterprise tells A; A escalates to B, B to C; C's crew needs an
-    appointment, which B books; C repairs; B and A each validate with their own test; everything closes."""
-    states = await snapshot(cluster)
-    composites = {k: max((c for c in states[k].composites if c.state.value == "active" and c.product_id),
-                         key=lambda c: c.updated_at) for k in "AB"}
-    a_prod, b_prod, c_prod = service_chain(composites)
-    inject_last_mile_fault(cluster, b_prod, c_prod)
-    correlation = new_correlation()
-    ticket = await report_enterprise_fault(cluster, correlation, a_prod, severity="extensive")
-    console.print(f"a fibre fault on C's last mile: the enterprise reports packet loss to A: ticket "
-                  f"{_short(ticket['id'], verbose)} (correlation {correlation})")
-    seen = ""
-    while time.monotonic() < deadline:
-        status = (await enterprise_ticket(cluster, ticket["id"]))["status"]
-        if status != seen:
-            console.print(f"  {time.monotonic() - started:5.1f} s  enterprise's ticket: {status}", markup=False,
-                          highlight=False)
-            seen = status
-        if status == "resolved":
-            await enterprise_closes(cluster, ticket["id"])
-        if status == "closed":
-            break
-        await asyncio.sleep(0.2)
-    await asyncio.sleep(0.5)  # the closing reaches B and C
-    tickets = await ticket_snapshot(cluster)
-    console.print(timeline_table(ticket_timeline(tickets, correlation, verbose=verbose), correlation))
-    if seen != "closed":
-        return [timed_out("trouble ticket", seen, time.monotonic() - started, deadline - started)]
-    problems = []
-    for key in "AB":
-        fed = [f for f in tickets[key].federated if f.correlation_id == correlation]
-        if not fed or not fed[0].validated_at:
-            problems.append(f"{key} did not validate the repair with its own test")
-    if not any(t.correlation_id == correlation and t.doc.get("workOrder") for t in tickets["C"].tickets):
-        problems.append("C's repair had no work order for its crew")
-    for key in "AB":  # each provider charges the supplier whose segment was repaired (A: B, B: C)
-        outage = next((f.outage for f in tickets[key].federated if f.correlation_id == correlation), None)
-        if outage:
-            console.print(f"{key} records the outage for the SLA: {when(outage['start'])} to {when(outage['end'])}, "
-                          f"responsible {outage['responsibleDomain']}", markup=False, highlight=False)
-    for line in await sla_lines(cluster, tickets, correlation):  # credits and penalties follow (core/sla)
-        console.print(line, markup=False, highlight=False)
-    return problems
 
 
 def _report(console: Console, states: dict[str, ProviderState], correlation: str, verbose: bool) -> None:
@@ -282,3 +246,27 @@ async def _follow(console: Console, cluster: Cluster, order_id: str, correlation
         await asyncio.sleep(0.3)  # let the last notifications land
         states = await snapshot(cluster)
     return state, states
+
+
+async def _drift(console: Console, cluster: Cluster, a_product: str, *, verbose: bool = False) -> list[str]:
+    """Seed drift into A's and B's records, then reconcile every provider twice: each drift is found once (raised
+    to a person or repaired), and the second run raises nothing again."""
+    chain = await find_chain(cluster, a_product)
+    seeded = await seed_drift(cluster, chain)
+    console.print(findings_table([(s.key, s.kind.value, "seeded", s.what) for s in seeded],
+                                 "drift seeded on purpose"))
+    reports = await reconcile_all(cluster)
+    found = [(key, f.kind.value, f.status.value, readable(f.summary) if not verbose else f.summary)
+             for key, r in reports.items() for f in r.findings]
+    console.print(findings_table(found, "reconciliation on every provider (first run)"))
+    problems = drift_missed(seeded, reports)
+    again = await reconcile_all(cluster)
+    raised_again = sum(len(r.newly_raised) for r in again.values())
+    still = sum(r.still_raised for r in again.values())
+    cleared = sum(len(r.cleared) for r in again.values())
+    console.print(f"a second run on every provider: {raised_again} raised again, {still} still raised from the "
+                  f"first (a person was told once), {cleared} cleared (repaired by the first)", markup=False,
+                  highlight=False)
+    if raised_again:
+        problems.append(f"the second reconciliation raised {raised_again} finding(s) again")
+    return problems

@@ -76,8 +76,8 @@ def _when(at: object) -> str:
     return when(at) if at else "-"  # type: ignore[arg-type]
 
 
-def timeline_table(lines: list[Line], correlation_id: str) -> Table:
-    table = Table(title=f"timeline of {correlation_id} across providers (profile clock)")
+def timeline_table(lines: list[Line], correlation_id: str, *, title: str | None = None) -> Table:
+    table = Table(title=title or f"timeline of {correlation_id} across providers (profile clock)")
     table.add_column("when", no_wrap=True)
     table.add_column("who")
     table.add_column("what", overflow="fold")
@@ -94,4 +94,39 @@ def completion_table(notes: list[str]) -> Table:
     table.add_column("", overflow="fold")
     for note in notes:
         table.add_row(Text(note))
+    return table
+
+
+def ticket_live_view(rows: list[tuple[str, str, str, str, str]], status: str) -> Group:
+    """The fault while it is worked on: one row per ticket, per supplier ticket followed, per visit (80x24)."""
+    table = Table(expand=False, show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for col, width in (("who", 3), ("ticket", 22), ("from / ours", 20), ("state", 14), ("", 16)):
+        table.add_column(col, max_width=width, no_wrap=True, overflow="ellipsis")
+    for key, ticket, party, state, theirs in rows[:18]:
+        table.add_row(key, ticket, party, styled(state), theirs)
+    return Group(table, f"[bold]{status}[/bold]")
+
+
+def ticket_timeline_table(lines: list[Line], title: str) -> Table:
+    return timeline_table(lines, "", title=title)
+
+
+def sla_table(rows: list[tuple[str, str]], title: str) -> Table:
+    """Each provider's month in one line per service and per supplier (MonthReport.summary())."""
+    table = Table(title=title, show_header=False)
+    table.add_column("who", no_wrap=True)
+    table.add_column("", overflow="fold")
+    colours = {"A": "cyan", "B": "magenta", "C": "green"}
+    for key, text in rows:
+        table.add_row(f"[{colours.get(key, 'white')}]{key}[/]", Text(text))
+    return table
+
+
+def findings_table(rows: list[tuple[str, str, str, str]], title: str) -> Table:
+    """Reconciliation on every provider: (provider, kind, status, what)."""
+    table = Table(title=title)
+    for col in ("who", "kind", "status", "what"):
+        table.add_column(col, overflow="fold")
+    for key, kind, status, what in rows:
+        table.add_row(key, kind, status, Text(what))
     return table

@@ -62,7 +62,7 @@ from counterpoint.core.reconcile.records import (
 from counterpoint.core.shared.errors import StaleVersion
 from counterpoint.core.shared.ids import ExternalRef
 from counterpoint.core.shared.times import parse_aware
-from counterpoint.core.sla.model import Fact
+from counterpoint.core.sla.model import OURS, Fact
 from counterpoint.storage.inventory import product
 from counterpoint.storage.orchestration import composite_order, evidence, outbound_command, supplier_ref
 from counterpoint.storage.schema import JSONDoc, UtcDateTime, metadata
@@ -314,20 +314,36 @@ class SqlReconcileRecords:
         return out
 
     async def _clocks(self, keys: dict[str, str]) -> dict[str, tuple[SlaClockView, ...]]:
-        """Per outage key: each party's start (earliest START it stamped) and end (latest END it stamped)."""
+        """Per outage key: each party's start (earliest START) and end (latest END), read only from the events
+        that we and that party both stamped (the same fact about the same reference, as the SLA's skew rule pairs
+        them). Two different events are not two clocks: our validation test ends after the supplier's repair
+        because it follows it, however well the clocks agree."""
         o, ev = sla_outage.c, sla_evidence.c
         rows = (await self.uow.conn.execute(
-            select(o.key, ev.fact, ev.stamped_by, func.min(ev.at).label("first"), func.max(ev.at).label("last"))
+            select(o.key, ev.fact, ev.reference, ev.stamped_by, func.min(ev.at).label("first"),
+                   func.max(ev.at).label("last"))
             .join(sla_evidence, ev.outage_id == o.id)
             .where(o.service_id.in_(sorted(keys)), o.key.in_(sorted(set(keys.values()))),
                    ev.fact.in_([Fact.START.value, Fact.END.value]))
-            .group_by(o.key, ev.fact, ev.stamped_by))).mappings().all()
-        found: dict[str, dict[str, dict[str, datetime]]] = {}
+            .group_by(o.key, ev.fact, ev.reference, ev.stamped_by))).mappings().all()
+        stamps: dict[str, dict[tuple[str, str], dict[str, datetime]]] = {}
         for r in rows:
-            found.setdefault(r["key"], {}).setdefault(r["stamped_by"], {})[r["fact"]] = (
+            stamps.setdefault(r["key"], {}).setdefault((r["fact"], r["reference"]), {})[r["stamped_by"]] = (
                 r["first"] if r["fact"] == Fact.START.value else r["last"])
-        return {key: tuple(SlaClockView(source, facts.get(Fact.START.value), facts.get(Fact.END.value))
-                           for source, facts in sorted(by.items())) for key, by in found.items()}
+        out: dict[str, tuple[SlaClockView, ...]] = {}
+        for key, events in stamps.items():
+            facts: dict[str, dict[str, datetime]] = {}
+            for (fact, _), by in events.items():
+                if OURS not in by or len(by) < 2:
+                    continue  # only one clock stamped this event: nothing to compare it with
+                for source, at in by.items():
+                    seen = facts.setdefault(source, {}).get(fact)
+                    earliest = fact == Fact.START.value
+                    facts[source][fact] = at if seen is None else (min(seen, at) if earliest else max(seen, at))
+            if facts:
+                out[key] = tuple(SlaClockView(source, f.get(Fact.START.value), f.get(Fact.END.value))
+                                 for source, f in sorted(facts.items()))
+        return out
 
     async def composites(self, checks: Collection[Check], *, after: str | None, limit: int
                          ) -> list[CompositeRecord]:
