@@ -25,12 +25,13 @@ from counterpoint.core.shared.clock import ManualClock
 from counterpoint.core.shared.times import iso
 from counterpoint.core.trouble_ticket import services as tickets
 from counterpoint.core.trouble_ticket.model import ResolutionCode, TroubleTicket, parse_time, resolution_code_of
-from counterpoint.core.trouble_ticket.visits import NO_VISITS
+from counterpoint.core.trouble_ticket.visits import NO_VISITS, VisitProgress, VisitState
 from counterpoint.core.workforce import slots
 from counterpoint.notifications.relay import OutboxRelay
 from counterpoint.profiles.loader import load_profile
 from counterpoint.settings import DEMO_PROFILE
 from counterpoint.workers.trouble_ticket import TroubleTicketWorker
+from counterpoint.workers.workforce import WorkforceWorker
 from tests.api.workforce_support import booking
 from tests.helpers import BUYER_A, BUYER_B, ListenerRecorder, assert_mef_event, assert_mef_response, envelope
 
@@ -39,6 +40,7 @@ CHANNELS = ("sonata", "cantata")
 PRODUCT = {"sonata": "tt-prod-ael", "cantata": "tt-prod-cantata"}
 DIA = "tt-prod-dia"
 OTHERS = "tt-prod-buyer-b"
+NO_SHOW = {"sonata": "tt-prod-kuningan", "cantata": "tt-prod-kuningan-cantata"}  # the technician does not come
 REPORTER = {"emailAddress": "kate@buyer.example", "name": "Kate Example", "number": "+65-6000-0000",
             "organization": "Archipelago Telecom", "role": "reporterContact"}
 
@@ -58,6 +60,10 @@ def profile(tmp_path: Path) -> SellerProfile:
         {"id": PRODUCT["cantata"], "buyer": "buyer-a", "offering": "ael-sg", "interface": "cantata",
          "places": [{"address": "addr-sg-changi"}]},
         {"id": OTHERS, "buyer": "buyer-b", "offering": "ael-sg"},
+        {"id": NO_SHOW["sonata"], "buyer": "buyer-a", "offering": "ael-sg",
+         "places": [{"address": "addr-jkt-kuningan"}]},
+        {"id": NO_SHOW["cantata"], "buyer": "buyer-a", "offering": "ael-sg", "interface": "cantata",
+         "places": [{"address": "addr-jkt-kuningan"}]},
         {"id": "tt-prod-gone", "buyer": "buyer-a", "offering": "ael-sg", "status": "terminated"},
         {"id": OTHERS + "-cantata", "buyer": "buyer-b", "offering": "ael-sg", "interface": "cantata"},
         {"id": "tt-prod-gone-cantata", "buyer": "buyer-a", "offering": "ael-sg", "status": "terminated",
@@ -617,8 +623,10 @@ async def test_a_visit_is_a_work_order_the_buyer_books_and_its_planning_resumes_
     resumed = await get(client, channel, t["id"])
     assert resumed["status"] == "inProgress"
     assert [c["status"] for c in resumed["statusChange"]] == ["acknowledged", "inProgress", "pending", "inProgress"]
-    assert (await events(relay, recorder, channel))[-2:] == [
-        "troubleTicketStatusChangeEvent", "troubleTicketAttributeValueChangeEvent"]  # resumed; the date moved
+    seen = await events(relay, recorder, channel)
+    resumed_at = len(seen) - 1 - seen[::-1].index("troubleTicketStatusChangeEvent")
+    assert seen[resumed_at + 1:] and set(seen[resumed_at + 1:]) == {"troubleTicketAttributeValueChangeEvent"}
+    # resumed; the committed date moved (the wait, and the visit if it ends later)
 
 
 async def test_a_cancelled_ticket_calls_its_visit_off(client: httpx.AsyncClient, container: Container,
@@ -639,6 +647,7 @@ class Visits:
     def __init__(self) -> None:
         self.opened: list[tuple[str, str]] = []
         self.planned_ids: set[str] = set()
+        self.done_at: datetime | None = None
 
     async def open_for_ticket(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, what: str, *,
                               now: datetime) -> dict[str, Any] | None:
@@ -646,8 +655,12 @@ class Visits:
         self.opened.append((ticket.id, what))
         return {"id": wid, "href": f"http://seller.test/mefApi/sonata/workOrderManagement/v2/workOrder/{wid}"}
 
-    async def planned(self, uow: UnitOfWork, work_order_id: str) -> bool:
-        return work_order_id in self.planned_ids
+    async def progress(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket) -> VisitProgress:
+        if self.done_at is not None:
+            return VisitProgress(VisitState.DONE, self.done_at)
+        if set(ticket.work_order_ids) & self.planned_ids:
+            return VisitProgress(VisitState.BOOKED)
+        return VisitProgress(VisitState.NEEDED)
 
     async def call_off(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, reason: str, *,
                        now: datetime) -> None:
@@ -679,8 +692,103 @@ async def test_a_visit_links_a_work_order_and_waits_for_its_appointment_r15(
     resumed = await get(client, "sonata", t["id"])
     assert resumed["status"] == "inProgress" and "appointment is booked" in resumed["statusChange"][-1][
         "changeReason"]
-    await run(container, clock, 24)
-    assert (await get(client, "sonata", t["id"]))["status"] == "resolved"
+    await run(container, clock, 24)  # the planned repair time is over, the visit is not
+    assert (await get(client, "sonata", t["id"]))["status"] == "inProgress"
+    visits.done_at = clock.now()
+    async with container.uow() as uow:  # what the work order capability does when the order completes
+        await uow.trouble_tickets.wake(t["id"])
+        await uow.commit()
+    await run(container, clock, 0.25)
+    resolved = await get(client, "sonata", t["id"])
+    assert resolved["status"] == "resolved" and parse_time(resolved["resolutionDate"]) >= visits.done_at
+
+
+async def run_all(container: Container, clock: ManualClock, hours: float, step_hours: float = 0.25) -> None:
+    """Let the Seller's clock run, its ticket and field-service workers acting as it goes."""
+    workers = (TroubleTicketWorker(container), WorkforceWorker(container))
+    end = clock.now() + timedelta(hours=hours)
+    while clock.now() < end:
+        clock.advance(timedelta(hours=step_hours))
+        while sum([await w.run_once() for w in workers]):
+            pass
+
+
+async def book_later(client: httpx.AsyncClient, container: Container, clock: ManualClock, channel: str, wo_id: str,
+                     *, days: float) -> datetime:
+    """The Buyer books the first free slot `days` from now: the visit is later than the planned repair."""
+    cal, now = container.profile.workforce, clock.now()
+    slot = next(s for s in slots.grid(cal, slots.earliest_start(cal, now), now + cal.search_horizon)
+                if s.start >= now + timedelta(days=days))
+    r = await client.post(f"{base_path('appointment', channel)}/appointment", headers=BUYER_A,
+                          json=booking(wo_id, slot.start))
+    assert r.status_code == 201, r.text
+    assert_mef_response(r, "appointment", "/appointment", "post", channel)
+    return slot.start
+
+
+async def work_order(client: httpx.AsyncClient, channel: str, wo_id: str) -> dict[str, Any]:
+    r = await client.get(f"{base_path('workOrder', channel)}/workorder/{wo_id}", headers=BUYER_A)
+    assert r.status_code == 200, r.text
+    return assert_mef_response(r, "workOrder", "/workorder/{id}", "get", channel)  # type: ignore[no-any-return]
+
+
+async def completed_at(container: Container, wo_id: str) -> datetime:
+    async with container.uow() as uow:
+        wo = await uow.work_orders.get_unscoped(wo_id)
+    assert wo.state.value == "completed"
+    return wo.updated_at
+
+
+async def test_a_repair_needing_a_visit_resolves_only_after_its_work_order_completes(
+        client: httpx.AsyncClient, channel: str, container: Container, clock: ManualClock) -> None:
+    t = await create(client, channel, externalId="VISIT-5")
+    await run_all(container, clock, 0.25)
+    (ref,) = (await get(client, channel, t["id"]))["workOrder"]
+    committed = parse_time(t["expectedResolutionDate"])
+    assert committed is not None
+    start = await book_later(client, container, clock, channel, ref["id"], days=3)
+    assert start > committed  # the visit is after the date first committed
+    await run_all(container, clock, 24)
+    working = await get(client, channel, t["id"])
+    assert working["status"] == "inProgress"  # the planned repair time is over: the visit is still to come
+    assert parse_time(working["expectedResolutionDate"]) >= start  # R22: the visit made it late, with a note
+    assert any("technician's visit" in n["text"] for n in working["note"] if n["text"].startswith("expected"))
+    await run_all(container, clock, 24 * 5, step_hours=1)
+    if channel == "cantata":  # changi's first visits cannot finish: a follow-up work order, linked to the ticket
+        after = await get(client, channel, t["id"])
+        assert after["status"] == "pending" and "resolutionDate" not in after
+        first, follow_up = (w["id"] for w in after["workOrder"])
+        assert first == ref["id"] and (await work_order(client, channel, first))["state"] == "unableToComplete"
+        await book_later(client, container, clock, channel, follow_up, days=1)
+        await run_all(container, clock, 24 * 4, step_hours=1)
+    done = await get(client, channel, t["id"])
+    assert done["status"] in ("resolved", "closed"), done["statusChange"]
+    last = [w["id"] for w in done["workOrder"]][-1]
+    finished = await completed_at(container, last)
+    assert parse_time(done["resolutionDate"]) >= finished
+    assert parse_time(done["expectedResolutionDate"]) >= parse_time(done["resolutionDate"])
+    assert (await work_order(client, channel, last))["state"] == "completed"
+
+
+async def test_a_visit_nobody_came_to_keeps_the_ticket_unresolved_until_a_later_visit_completes(
+        client: httpx.AsyncClient, channel: str, container: Container, clock: ManualClock) -> None:
+    t = await create(client, channel, externalId="VISIT-6", relatedEntity=[
+        {"id": NO_SHOW[channel], "role": "Issue Source", "@referredType": "Product"}])
+    await run_all(container, clock, 0.25)
+    (ref,) = (await get(client, channel, t["id"]))["workOrder"]
+    await book_later(client, container, clock, channel, ref["id"], days=1)
+    await run_all(container, clock, 24 * 3, step_hours=1)  # the technician did not come
+    assert (await work_order(client, channel, ref["id"]))["state"] == "open"
+    missed = await get(client, channel, t["id"])
+    assert missed["status"] == "pending" and "resolutionDate" not in missed
+    assert [c["status"] for c in missed["statusChange"]][-3:] == ["pending", "inProgress", "pending"]
+    await run_all(container, clock, 24 * 3, step_hours=1)  # nothing moves until the Buyer books again
+    assert (await get(client, channel, t["id"]))["status"] == "pending"
+    await book_later(client, container, clock, channel, ref["id"], days=1)
+    await run_all(container, clock, 24 * 4, step_hours=1)
+    done = await get(client, channel, t["id"])
+    assert done["status"] in ("resolved", "closed"), done["statusChange"]
+    assert parse_time(done["resolutionDate"]) >= await completed_at(container, ref["id"])
 
 
 # --- the orchestrator's ticket desk ----------------------------------------------------------------------

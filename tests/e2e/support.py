@@ -1,5 +1,5 @@
 """What the e2e tests share: serving an ASGI app on a free loopback port, running `counterpoint serve` as a
-process, waiting for a condition."""
+process, waiting for a condition, reading what each provider of a demo cluster holds of a fault's tickets."""
 
 from __future__ import annotations
 
@@ -10,12 +10,20 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 import uvicorn
+
+from counterpoint.core.orchestration.ticket_escalation import outage_key
+from counterpoint.core.orchestration.ticket_model import FederatedTicket
+from counterpoint.core.sla import services as sla
+from counterpoint.core.sla.model import Month
+from counterpoint.core.trouble_ticket.model import TroubleTicket
+from counterpoint.demo.cluster import Cluster
 
 T = TypeVar("T")
 
@@ -92,3 +100,51 @@ async def eventually(what: str, check: Callable[[], Awaitable[T | None]], *, tim
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
         await asyncio.sleep(every_s)
+
+
+@dataclass
+class ProviderTickets:
+    """What one provider of a cluster holds of the fault right now."""
+
+    key: str
+    tickets: list[TroubleTicket] = field(default_factory=list)  # its customers' tickets (as a Seller)
+    federated: list[FederatedTicket] = field(default_factory=list)  # those it follows across suppliers
+    commands: list[Any] = field(default_factory=list)  # its ticket commands to suppliers
+    evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # per federated ticket
+
+
+async def ticket_snapshot(cluster: Cluster) -> dict[str, ProviderTickets]:
+    out: dict[str, ProviderTickets] = {}
+    for key, p in cluster.providers.items():
+        c = p.container
+        if c is None:
+            continue
+        st = ProviderTickets(key)
+        async with c.uow() as uow:
+            st.tickets = [await uow.trouble_tickets.get_unscoped(i) for i in await uow.trouble_tickets.ids_where()]
+            st.tickets.sort(key=lambda t: t.created_at)
+            st.federated = sorted(await uow.federated_tickets.all(), key=lambda f: f.created_at)
+            for ft in st.federated:
+                st.commands += await uow.commands.for_composite(ft.id)
+                st.evidence[ft.id] = await uow.federated_tickets.evidence_of(ft.id)
+        out[key] = st
+    return out
+
+
+async def sla_lines(cluster: Cluster, tickets: dict[str, ProviderTickets], correlation: str) -> list[str]:
+    """`A: ...` and `B: ...` lines of the month's SLA report (the month the outage began), for the service the
+    customer's ticket of this correlation was about; nothing for a provider that recorded no outage."""
+    lines: list[str] = []
+    for key in "AB":
+        c = cluster[key].container
+        fed = next((f for f in tickets[key].federated if f.correlation_id == correlation), None)
+        if c is None or fed is None:
+            continue
+        async with c.uow() as uow:
+            outage = await uow.sla.outage_by_key(fed.product_id, outage_key(fed))
+            if outage is None:
+                continue
+            report = await sla.report(uow, c.clock, c.profile.commitments,
+                                      Month(outage.start.year, outage.start.month), service_id=fed.product_id)
+        lines += [f"{key}'s SLA report: {line}" for line in report.summary()]
+    return lines

@@ -29,7 +29,6 @@ from counterpoint.core.sla import services as sla
 from counterpoint.core.sla.model import Domain, Month, Responsible
 from counterpoint.demo.cluster import Cluster
 from counterpoint.demo.scenario import new_correlation, place_enterprise_order, snapshot
-from counterpoint.demo.sla import sla_lines
 from counterpoint.demo.tickets import (
     B_KEY_AT_C,
     enterprise_closes,
@@ -37,9 +36,8 @@ from counterpoint.demo.tickets import (
     inject_last_mile_fault,
     report_enterprise_fault,
     service_chain,
-    ticket_snapshot,
 )
-from tests.e2e.support import eventually
+from tests.e2e.support import eventually, sla_lines, ticket_snapshot
 
 T = TypeVar("T")
 TIME_SCALE = 259_200  # 3 profile days per real second (as tests/e2e/test_chain.py)

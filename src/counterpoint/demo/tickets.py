@@ -3,52 +3,20 @@ to A and followed across the providers (used by `counterpoint demo` and tests/e2
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from counterpoint.core.orchestration.model import CompositeOrder
-from counterpoint.core.orchestration.ticket_model import FederatedTicket
 from counterpoint.core.shared.apis import base_path
-from counterpoint.core.shared.times import iso, parse_aware
-from counterpoint.core.trouble_ticket.model import TroubleTicket
+from counterpoint.core.shared.times import iso
 from counterpoint.demo.cluster import Cluster
-from counterpoint.demo.scenario import ENTERPRISE_KEY, Line, readable
+from counterpoint.demo.scenario import ENTERPRISE_KEY
 from counterpoint.network.activation import FaultBoard
 
 CANTATA_TICKETS = f"{base_path('troubleTicket', 'cantata')}/troubleTicket"
 SONATA_TICKETS = f"{base_path('troubleTicket', 'sonata')}/troubleTicket"
 B_KEY_AT_C = "demo-key-lion-city"  # c_merlion.yaml: Lion City Metro's key at Merlion
-
-
-@dataclass
-class TicketState:
-    """What one provider holds of the fault right now."""
-
-    key: str
-    tickets: list[TroubleTicket] = field(default_factory=list)  # its customers' tickets (as a Seller)
-    federated: list[FederatedTicket] = field(default_factory=list)  # those it follows across suppliers
-    commands: list[Any] = field(default_factory=list)  # its ticket commands to suppliers
-    evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # per federated ticket
-
-
-async def ticket_snapshot(cluster: Cluster) -> dict[str, TicketState]:
-    out: dict[str, TicketState] = {}
-    for key, p in cluster.providers.items():
-        c = p.container
-        if c is None:
-            continue
-        st = TicketState(key)
-        async with c.uow() as uow:
-            st.tickets = [await uow.trouble_tickets.get_unscoped(i) for i in await uow.trouble_tickets.ids_where()]
-            st.tickets.sort(key=lambda t: t.created_at)
-            st.federated = sorted(await uow.federated_tickets.all(), key=lambda f: f.created_at)
-            for ft in st.federated:
-                st.commands += await uow.commands.for_composite(ft.id)
-                st.evidence[ft.id] = await uow.federated_tickets.evidence_of(ft.id)
-        out[key] = st
-    return out
 
 
 def service_chain(composites: dict[str, CompositeOrder]) -> tuple[str, str, str]:
@@ -119,33 +87,3 @@ async def enterprise_closes(cluster: Cluster, ticket_id: str) -> int:
         r = await http.post(f"{CANTATA_TICKETS}/{ticket_id}/close",
                             headers={"Authorization": f"Bearer {ENTERPRISE_KEY}"})
     return r.status_code
-
-
-def ticket_timeline(states: dict[str, TicketState], correlation_id: str, *, verbose: bool = False) -> list[Line]:
-    """The fault's story across providers, in time order: each Seller's ticket moves, and what each orchestrator
-    decided (diagnosis, escalation, evidence, validation, outage)."""
-    tidy = (lambda t: t) if verbose else readable
-    lines: list[Line] = []
-    for key, st in states.items():
-        for t in st.tickets:
-            if t.correlation_id != correlation_id:
-                continue
-            for change in t.doc.get("statusChange") or []:
-                at = parse_aware(change.get("changeDate"))
-                if at is not None:
-                    reason = f" ({change['changeReason']})" if change.get("changeReason") else ""
-                    lines.append(Line(at, key, tidy(f"ticket {t.id} {change.get('status')}{reason}"), "ticket"))
-        for ft in st.federated:
-            if ft.correlation_id != correlation_id:
-                continue
-            for entry in ft.timeline:
-                if entry["what"] in ("customer told",) and not verbose:
-                    continue
-                detail = ", ".join(f"{k}={v}" for k, v in entry.items() if k not in ("at", "what", "ref", "why")
-                                   or verbose)
-                at = parse_aware(entry["at"])
-                if at is not None:
-                    lines.append(Line(at, key, tidy(entry["what"] + (f": {detail}" if detail else "")),
-                                      "federation"))
-    lines.sort(key=lambda line: line.at)
-    return lines

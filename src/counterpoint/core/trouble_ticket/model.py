@@ -27,6 +27,7 @@ RESOLVED = "troubleTicketResolvedEvent"
 INFORMATION_REQUIRED = "troubleTicketInformationRequiredEvent"
 ATTRIBUTE_CHANGE = "troubleTicketAttributeValueChangeEvent"
 MAX_NOTE = 2000
+HELD = "afterVisit"  # a step's detail flag: it waits for the repair's technician visit (see hold_resolution)
 
 
 class TicketStatus(StrEnum):
@@ -156,7 +157,7 @@ class TroubleTicket(Aggregate):
             return []
         if self.status is S.RESOLVED:
             return [s for s in self.plan if s.kind == "autoClose"]
-        return [s for s in self.plan if s.kind not in ("autoClose", "finishCancel")]
+        return [s for s in self.plan if s.kind not in ("autoClose", "finishCancel") and not s.detail.get(HELD)]
 
     def next_due_step(self, now: datetime) -> Step | None:
         due = [s for s in self.runnable_steps() if s.at <= now]
@@ -224,6 +225,24 @@ class TroubleTicket(Aggregate):
         """inProgress -> pending until the linked work order's appointment is booked (R15 resumes it)."""
         self.move_to(S.PENDING, at=at, reason=reason)
         self.waiting = Waiting.APPOINTMENT
+
+    def hold_resolution(self) -> None:
+        """The repair needs a technician visit: its resolution waits until the visit's work order completes,
+        however early its planned time comes (release_resolution lets it go)."""
+        for step in self.plan:
+            if step.kind == "resolve":
+                step.detail[HELD] = True
+
+    def release_resolution(self, earliest: datetime | None) -> datetime | None:
+        """The visit is over (or called off for good): the held resolution runs at its planned time, and never
+        before `earliest` (when the visit's work order completed). Returns when it will run, if one was held."""
+        when = None
+        for step in self.plan:
+            if step.kind == "resolve" and step.detail.pop(HELD, None):
+                if earliest is not None and earliest > step.at:
+                    step.at = earliest
+                when = step.at
+        return when
 
     def resolve(self, note: str, *, at: datetime, code: ResolutionCode = ResolutionCode.SELLER_NETWORK) -> None:
         """inProgress -> resolved, with the resolution date and the note saying how (R28), whose text starts

@@ -22,7 +22,7 @@ from counterpoint.core.trouble_ticket.model import (
     Waiting,
     parse_time,
 )
-from counterpoint.core.trouble_ticket.visits import VisitDesk, appointment_booked, open_visit
+from counterpoint.core.trouble_ticket.visits import VisitDesk, VisitProgress, VisitState, open_visit
 
 if TYPE_CHECKING:
     from counterpoint.core.ports import TicketDesk, UnitOfWork
@@ -109,6 +109,42 @@ def resume(profile: SellerProfile, ticket: TroubleTicket, now: datetime, *, reas
         ticket.set_expected_resolution(expected + waited, f"the repair waited {hours:.1f} h for the Buyer", at=now)
 
 
+def _commit_no_earlier(ticket: TroubleTicket, when: datetime | None, why: str, *, at: datetime) -> None:
+    """The visit makes the repair later than committed: the committed date moves, with its R22 note."""
+    expected = ticket.expected_resolution
+    if when is not None and (expected is None or when > expected):
+        ticket.set_expected_resolution(when, why, at=at)
+
+
+def follow_visit(profile: SellerProfile, ticket: TroubleTicket, visit: VisitProgress, now: datetime) -> None:
+    """A work order serving the ticket moved: the repair follows its visit. Booked: the repair goes on (R15);
+    needed again (missed, called off, or a follow-up work order): pending until the Buyer books anew; done:
+    the held resolution runs, never before the work order completed."""
+    for ref in visit.new_refs:
+        ticket.link_work_order(ref, at=now)
+    waiting = ticket.status is S.PENDING and ticket.waiting is Waiting.APPOINTMENT
+    if visit.state is VisitState.NEEDED:
+        if ticket.status is S.IN_PROGRESS:
+            ticket.hold_resolution()
+            ticket.wait_for_appointment(at=now, reason="the technician's visit did not complete the repair: "
+                                        "waiting for the Buyer to book a new appointment")
+        return
+    if waiting:
+        reason = ("the technician's appointment is booked (work order planned)" if visit.state is VisitState.BOOKED
+                  else "the technician's visit is over (work order completed)")
+        resume(profile, ticket, now, reason=reason)
+    if ticket.status is not S.IN_PROGRESS:
+        return
+    if visit.state is VisitState.BOOKED:
+        ticket.hold_resolution()
+        _commit_no_earlier(ticket, visit.ends_at, "the repair needs the technician's visit, booked to end at "
+                           f"{iso(visit.ends_at)}" if visit.ends_at else "", at=now)
+    else:
+        when = ticket.release_resolution(visit.ends_at)
+        if visit.state is VisitState.DONE:
+            _commit_no_earlier(ticket, when, "the repair is finished after the technician's visit", at=now)
+
+
 async def _apply(uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, step: Step, now: datetime,
                  visits: VisitDesk) -> None:
     # a step runs at its planned time when the worker is late, never before what the ticket last recorded
@@ -143,7 +179,7 @@ async def _apply(uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket,
 
 async def advance_ticket(uow: UnitOfWork, clock: Clock, profile: SellerProfile, ticket_id: str, *,
                          desk: TicketDesk, visits: VisitDesk) -> int:
-    """The ticket worker's step: a wake-up first (R15: a pending ticket whose work order was planned goes on),
+    """The ticket worker's step: a wake-up first (a linked work order moved: the repair follows its visit, R15),
     then every planned step that is due. Returns how many moves were made."""
     now = clock.now()
     moved = 0
@@ -152,9 +188,9 @@ async def advance_ticket(uow: UnitOfWork, clock: Clock, profile: SellerProfile, 
         if ticket.wake_at is not None:
             ticket.wake_at = None
             moved += 1
-            if ticket.status is S.PENDING and ticket.waiting is Waiting.APPOINTMENT \
-                    and not ticket.orchestrated and await appointment_booked(uow, visits, ticket):
-                resume(profile, ticket, now, reason="the technician's appointment is booked (work order planned)")
+            if ticket.work_order_ids and not ticket.orchestrated and ticket.status in (S.PENDING, S.IN_PROGRESS) \
+                    and ticket.waiting is not Waiting.INFORMATION:
+                follow_visit(profile, ticket, await visits.progress(uow, profile, ticket), now)
         while (step := ticket.next_due_step(now)) is not None:
             await _apply(uow, profile, ticket, step, now, visits)
             ticket.plan.sort(key=lambda s: s.at)

@@ -2,7 +2,9 @@
 
 A ticket whose repair needs someone on site gets a work order linked to it and waits, `pending`, until the
 Buyer books the work order's appointment; when the work order becomes `planned` the workforce capability wakes
-the ticket (`uow.trouble_tickets.wake`) and the ticket worker lets the repair go on (R15). This module is the one
+the ticket (`uow.trouble_tickets.wake`) and the ticket worker lets the repair go on (R15). The repair is resolved
+only once the visit's work order completed; when the visit fails or is called off (the work order open again,
+or a follow-up work order opened) the ticket waits, pending, for the new appointment. This module is the one
 place the ticket timeline meets core/workforce, through the `VisitDesk` port: `WorkforceVisits` opens and reads
 real work orders (what `bootstrap.Container.visits` gives); with NO_VISITS the visit is folded into the repair
 (the Seller notes it and the repair time covers it).
@@ -12,16 +14,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from counterpoint.core.seller.model import SellerProfile
 from counterpoint.core.shared.apis import base_path
-from counterpoint.core.trouble_ticket.model import TroubleTicket
+from counterpoint.core.trouble_ticket.model import TroubleTicket, parse_time
 from counterpoint.core.workforce import services as workforce
-from counterpoint.core.workforce.model import WORK_ORDER_TERMINAL, WorkOrderState, trouble_ticket
+from counterpoint.core.workforce.model import WORK_ORDER_TERMINAL, WorkOrderFilter, WorkOrderState, trouble_ticket
 
 if TYPE_CHECKING:
     from counterpoint.core.ports import UnitOfWork
+
+
+class VisitState(StrEnum):
+    """Where a ticket's technician visit stands, read from every work order serving the ticket."""
+
+    NEEDED = "needed"  # a work order waits for the Buyer to book its appointment
+    BOOKED = "booked"  # a work order is planned or its technician is at work
+    DONE = "done"  # a work order completed and none is left to do
+    NONE = "none"  # no work order left to do and none completed (all called off)
+
+
+@dataclass(frozen=True, slots=True)
+class VisitProgress:
+    state: VisitState
+    ends_at: datetime | None = None  # booked: when the visit should be over; done: when its work order completed
+    new_refs: tuple[dict[str, Any], ...] = ()  # work orders serving the ticket it does not list yet (follow-ups)
 
 
 class VisitDesk(Protocol):
@@ -31,8 +50,8 @@ class VisitDesk(Protocol):
         None when this Seller cannot book visits through MEF 137."""
         ...
 
-    async def planned(self, uow: UnitOfWork, work_order_id: str) -> bool:
-        """Whether the work order is `planned` (its appointment booked), or already past that."""
+    async def progress(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket) -> VisitProgress:
+        """Where the ticket's visit stands (its work orders, follow-ups included)."""
         ...
 
     async def call_off(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, reason: str, *,
@@ -46,8 +65,8 @@ class NoVisits:
                               now: datetime) -> dict[str, Any] | None:
         return None
 
-    async def planned(self, uow: UnitOfWork, work_order_id: str) -> bool:
-        return False
+    async def progress(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket) -> VisitProgress:
+        return VisitProgress(VisitState.NONE)
 
     async def call_off(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, reason: str, *,
                        now: datetime) -> None:
@@ -65,6 +84,15 @@ class _At:
 
     def now(self) -> datetime:
         return self.at
+
+
+def _ref(ticket: TroubleTicket, work_order_id: str) -> dict[str, Any]:
+    """The ticket's WorkOrderRef, its href on the Seller's own base URL as the ticket's href carries it."""
+    ref: dict[str, Any] = {"id": work_order_id}
+    href = str(ticket.doc.get("href") or "")
+    if "/mefApi/" in href:
+        ref["href"] = f"{href.split('/mefApi/')[0]}{base_path('workOrder', ticket.channel)}/workorder/{work_order_id}"
+    return ref
 
 
 def _places(places: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -86,15 +114,27 @@ class WorkforceVisits:
             related=[trouble_ticket(ticket.id, href=ticket.doc.get("href"))],
             places=places, correlation_id=ticket.correlation_id,
             appointment_required=True, tasks=[what], note=f"for trouble ticket {ticket.id}: {what}")
-        ref: dict[str, Any] = {"id": wo.id}
-        href = str(ticket.doc.get("href") or "")
-        if "/mefApi/" in href:  # the Seller's own base URL, as the ticket's href carries it
-            ref["href"] = f"{href.split('/mefApi/')[0]}{base_path('workOrder', ticket.channel)}/workorder/{wo.id}"
-        return ref
+        return _ref(ticket, wo.id)
 
-    async def planned(self, uow: UnitOfWork, work_order_id: str) -> bool:
-        wo = await uow.work_orders.get_unscoped(work_order_id)
-        return wo.state in (WorkOrderState.PLANNED, WorkOrderState.IN_PROGRESS, WorkOrderState.COMPLETED)
+    async def progress(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket) -> VisitProgress:
+        found, _ = await uow.work_orders.search(ticket.buyer_id, WorkOrderFilter(
+            related_type="TroubleTicket", related_id=ticket.id), offset=0, limit=1000)
+        orders = {wo.id: wo for wo in found}
+        for wid in ticket.work_order_ids:
+            if wid not in orders:
+                orders[wid] = await uow.work_orders.get_unscoped(wid)
+        new_refs = tuple(_ref(ticket, wid) for wid in orders if wid not in ticket.work_order_ids)
+        booked = [wo for wo in orders.values() if wo.state in (WorkOrderState.PLANNED, WorkOrderState.IN_PROGRESS)]
+        if booked:
+            starts = [parse_time(wo.doc.get("plannedExecutionDate")) for wo in booked]
+            ends = [s + profile.workforce.visit for s in starts if s is not None]
+            return VisitProgress(VisitState.BOOKED, max(ends, default=None), new_refs)
+        if any(wo.state is WorkOrderState.OPEN for wo in orders.values()):
+            return VisitProgress(VisitState.NEEDED, None, new_refs)
+        done = [wo.updated_at for wo in orders.values() if wo.state is WorkOrderState.COMPLETED]
+        if done:  # a completed work order's last change is its completion
+            return VisitProgress(VisitState.DONE, max(done), new_refs)
+        return VisitProgress(VisitState.NONE, None, new_refs)
 
     async def call_off(self, uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, reason: str, *,
                        now: datetime) -> None:
@@ -112,13 +152,6 @@ async def open_visit(uow: UnitOfWork, visits: VisitDesk, profile: SellerProfile,
         ticket.add_note(f"a technician visit is needed: {what}; it is arranged within the repair time", at=at)
         return
     ticket.link_work_order(ref, at=at)
+    ticket.hold_resolution()
     ticket.wait_for_appointment(at=at, reason=f"a technician visit is needed ({what}): waiting for the Buyer to "
                                 "book the work order's appointment")
-
-
-async def appointment_booked(uow: UnitOfWork, visits: VisitDesk, ticket: TroubleTicket) -> bool:
-    """R15: some work order linked to the ticket is planned."""
-    for wid in ticket.work_order_ids:
-        if await visits.planned(uow, wid):
-            return True
-    return False
