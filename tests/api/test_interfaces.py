@@ -216,7 +216,8 @@ async def test_resources_are_visible_only_on_the_interface_they_were_created_on(
         assert seen.status_code == 404
         _same_answer(seen, unknown, real)
     appointment_base = bases(other)["appointment"]
-    for method, path, body in [("PATCH", "/appointment/{id}", {"note": []}), ("POST", "/appointment/{id}/cancel", None)]:
+    for method, path, body in [("PATCH", "/appointment/{id}", {"note": []}),
+                               ("POST", "/appointment/{id}/cancel", None)]:
         real = ids["appointment"]["id"]
         seen = await client.request(method, appointment_base + path.format(id=real), headers=BUYER_A, json=body)
         unknown = await client.request(method, appointment_base + path.format(id=UNKNOWN), headers=BUYER_A,

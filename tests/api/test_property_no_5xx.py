@@ -40,10 +40,10 @@ from counterpoint.core.seller.model import ExistingProduct, SellerProfile
 from counterpoint.core.shared.apis import base_path
 from counterpoint.core.shared.clock import ManualClock
 from counterpoint.core.workforce import slots
-from tests.api.workforce_support import booking, open_wo, search
 from tests.api.test_product_order import contacts
 from tests.api.test_quote import qitem, quote
 from tests.api.test_trouble_ticket import ticket_body
+from tests.api.workforce_support import booking, open_wo, search
 from tests.builders import order_body
 from tests.helpers import BUYER_A, BUYER_B, envelope
 from tests.unit.serviceability.payloads import poq

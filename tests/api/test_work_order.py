@@ -127,7 +127,8 @@ async def test_a_listener_hears_only_the_event_types_it_asked_for(
                           json={"callback": "https://buyer.example/hook", "query": "eventType=workOrderCreateEvent"})
     assert r.status_code == 201, r.text
     r = await client.post(f"{WORK_ORDER['sonata']}/hub", headers=BUYER_A,
-                          json={"callback": "https://buyer.example/x", "query": "eventType=appointmentStatusChangeEvent"})
+                          json={"callback": "https://buyer.example/x",
+                                "query": "eventType=appointmentStatusChangeEvent"})
     assert r.status_code == 400  # an appointment event type is not the work order API's
     # the guide's other form of the same query: one eventType per parameter
     r = await client.post(f"{WORK_ORDER['sonata']}/hub", headers=BUYER_A, json={

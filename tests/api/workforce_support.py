@@ -32,7 +32,8 @@ async def open_wo(container: Container, *, buyer_id: str = "buyer-a", channel: s
     async with container.uow() as uow:
         wo = await workforce.open_work_order(
             uow, container.clock, container.profile, buyer_id=buyer_id, channel=channel,
-            related=[trouble_ticket(ticket)] if related is None else related, places=[place(address)] if places is None else places,
+            related=[trouble_ticket(ticket)] if related is None else related,
+            places=[place(address)] if places is None else places,
             correlation_id="corr-1", appointment_required=required, tasks=["Replace the SFP"])
         await uow.commit()
     return wo

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from counterpoint.api.deps import Caller, Services, caller_uow
 from counterpoint.api.errors import MEF_ERRORS

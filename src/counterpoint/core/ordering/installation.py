@@ -17,7 +17,13 @@ from counterpoint.core.shared.clock import ManualClock
 from counterpoint.core.shared.ids import new_id
 from counterpoint.core.shared.times import iso
 from counterpoint.core.workforce import services as workforce
-from counterpoint.core.workforce.model import WORK_ORDER_TERMINAL, WorkOrder, WorkOrderFilter, WorkOrderState, order_item
+from counterpoint.core.workforce.model import (
+    WORK_ORDER_TERMINAL,
+    WorkOrder,
+    WorkOrderFilter,
+    WorkOrderState,
+    order_item,
+)
 
 RECHECK = timedelta(hours=6)  # how often a completion waiting for its visit looks again
 
