@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from counterpoint.cli.main import app
 from counterpoint.core.shared.clock import ManualClock
 from counterpoint.core.sla import services as sla
-from counterpoint.core.sla.model import Domain, Responsible, SegmentTerms, ServiceTerms
+from counterpoint.core.sla.model import Domain, EvidenceKind, Fact, Responsible, SegmentTerms, ServiceTerms
 from counterpoint.storage.db import create_engine, migrate
 from counterpoint.storage.uow import SqlUnitOfWork
 
@@ -83,3 +83,40 @@ def test_sla_report_refuses_a_bad_month_and_a_missing_database(tmp_path: Path) -
     result = runner.invoke(app, ["sla", "report", "--month", "2026-11", "--database-url",
                                  f"sqlite+aiosqlite:///{tmp_path / 'none.db'}"])
     assert result.exit_code == 1 and "No counterpoint database" in result.output
+
+
+def test_sla_report_shows_the_root_cause_its_supplier_named(tmp_path: Path) -> None:
+    """The same month, B's resolution naming C (merlion-access, its ticket MA-7) as the root cause: shown in the
+    table, the evidence and the JSON, the figures unchanged."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sla.db'}"
+    _fill(url)
+
+    async def cause() -> None:
+        engine = create_engine(url)
+        try:
+            async with SqlUnitOfWork(engine) as uow:
+                await sla.set_responsible(uow, ManualClock(T0 + timedelta(hours=5)), service_id="svc-jkt-sgp",
+                                          key="ticket:TT-1", responsible=B, at=T0 + timedelta(hours=5),
+                                          reference="LCM-3", source="ours")
+                await sla.add_evidence(uow, ManualClock(T0 + timedelta(hours=6)), service_id="svc-jkt-sgp",
+                                       key="ticket:TT-1", fact=Fact.ROOT_CAUSE, at=T0 + timedelta(hours=4),
+                                       source="lion-city-metro", reference="MA-7", kind=EvidenceKind.SUPPLIER_NOTICE,
+                                       responsible=Responsible(Domain.SUPPLIER, "merlion-access"))
+                await uow.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(cause())
+    common = ["--database-url", url, "--config", str(A_PROFILE), "--as-of", "2026-12-02T00:00:00Z"]
+    result = runner.invoke(app, ["sla", "report", "--month", "2026-11", "--json", *common])
+    (svc,) = json.loads(result.output)["services"]
+    assert (svc["unavailableMinutes"], svc["credit"]) == (300.0, "1050.00")
+    (root,) = svc["rootCauses"]
+    assert (root["charged"], root["rootCause"]) == ("supplier:lion-city-metro", "merlion-access")
+    assert [(c["provider"], c["ticket"], c["saidBy"]) for c in root["chain"]] == [
+        ("lion-city-metro", "LCM-3", None), ("merlion-access", "MA-7", "lion-city-metro")]
+    result = runner.invoke(app, ["sla", "report", "--month", "2026-11", "--evidence", *common])
+    assert result.exit_code == 0, result.output
+    for shown in ("lion-city-metro -> merlion-access", "root cause (rule root-cause), named by lion-city-metro",
+                  "merlion-access, its ticket MA-7", "lion-city-metro's clock"):
+        assert shown in result.output, shown

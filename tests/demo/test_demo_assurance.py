@@ -83,6 +83,19 @@ async def _check_stored(workdir: Path) -> None:
         assert b_outage.end is not None and {e.fact.value for e in b_outage.evidence} >= {"start", "end", "domain"}
         [a_outage] = [o for o in views["A"].outages if o.service_id == chain.a_product]
         assert a_outage.responsible.supplier == "lion-city-metro"  # A sees B; B's own report names C
+        # ...and B's resolution names C as the root cause, with C's ticket, by B's clock
+        [cause] = [e for e in a_outage.evidence if e.fact.value == "rootCause"]
+        assert (cause.source, cause.stamped_by, str(cause.responsible)) == (
+            "lion-city-metro", "lion-city-metro", "supplier:merlion-access")
+        assert cause.reference == c_ticket.id
+        [a_resolved] = [o for r in views["A"].reports for s in r.services if s.service_id == chain.a_product
+                        for o in s.outages]
+        assert a_resolved.root_cause == "merlion-access"
+        assert [(c.provider, c.ticket) for c in a_resolved.chain] == [
+            ("lion-city-metro", hold["A"].federated[-1].escalations[0].external_ref.value),
+            ("merlion-access", c_ticket.id)]
+        assert all(o.root_cause is None for r in views["B"].reports for s in r.services for o in s.outages)
+        assert any("root cause merlion-access" in line for r in views["A"].reports for line in r.summary())
         credit = [s for r in views["A"].reports for s in r.services if s.service_id == chain.a_product
                   and s.credit_eligible]
         assert credit and credit[0].credit is not None and credit[0].credit > 0  # the enterprise's credit

@@ -28,6 +28,8 @@ from counterpoint.core.orchestration.tickets import TicketFederation
 from counterpoint.core.seller.model import ACCESS_ELINE
 from counterpoint.core.shared.clock import ManualClock
 from counterpoint.core.shared.times import iso
+from counterpoint.core.sla import services as sla
+from counterpoint.core.sla.model import Fact, Month
 from counterpoint.workers.fulfilment import FulfilmentWorker
 from counterpoint.workers.orchestration import OrchestrationWorker
 from tests.builders import ORDER_BASE, add_item, ael_config, order_body
@@ -414,3 +416,53 @@ async def test_a_customer_who_still_sees_the_fault_reopens_and_it_is_escalated_a
     assert len(opened) == 2 and len({c.idempotency_key for c in opened}) == 2  # a new ticket, a new reference
     assert len(fakes["sup-b"].tickets) == 2
     assert desk.kinds()[-1] == "startWork"  # reopened -> inProgress at our Seller
+
+
+async def test_the_root_cause_is_recorded_from_the_suppliers_resolution_and_passed_on(
+        client, container, clock, fakes, tester, desk) -> None:
+    product_id, composite = await active_service(client, container, clock, fakes)
+    tester.faults = {last_mile(composite).id}
+    await report(container, customer_ticket(product_id))
+    await settle(container)
+    clock.advance(timedelta(minutes=30))
+    tester.faults.clear()
+    said_at = clock.now() - timedelta(minutes=2)  # by sup-b's clock
+    fakes["sup-b"].ticket_move(TicketState.RESOLVED, note=TicketNote(
+        "n-res", "resolution=supplierNetwork; rootCause=sup-c; supplierTicket=C-77; repaired by our supplier",
+        "sup-b desk", "seller", said_at))
+    clock.advance(timedelta(seconds=61))
+    await settle(container)
+    ft, _, _ = await federated(container)
+    sup_ticket = fakes["sup-b"].only_ticket().id
+    assert ft.validated_at is not None and ft.escalations[0].resolution["rootCause"] == "sup-c"
+    # our customer is told where the fault was: the root cause and its own ticket, passed on unchanged
+    [(_, _, move)] = [m for m in desk.moves if m[1] == "resolve"]
+    assert (move["rootCause"], move["supplierTicket"]) == ("sup-c", "C-77")
+    async with container.uow() as uow:
+        outage = await uow.sla.outage_by_key(product_id, "ticket:TT-1")
+        month = await sla.report(uow, clock, container.profile.commitments, Month(2026, 1))
+    [cause] = [e for e in outage.evidence if e.fact is Fact.ROOT_CAUSE]
+    assert (cause.source, cause.reference, str(cause.responsible)) == ("sup-b", "C-77", "supplier:sup-c")
+    assert cause.at == said_at and cause.stamped_by == "sup-b" and sup_ticket in (cause.note or "")
+    assert str(outage.responsible) == "supplier:sup-b"  # still charged to the supplier we buy from
+    [o] = [o for s in month.services if s.service_id == product_id for o in s.outages]
+    assert o.root_cause == "sup-c" and [(c.provider, c.ticket) for c in o.chain] == [
+        ("sup-b", sup_ticket), ("sup-c", "C-77")]
+
+
+async def test_a_supplier_that_repaired_its_own_network_is_the_root_cause_we_pass_on(
+        client, container, clock, fakes, tester, desk) -> None:
+    product_id, composite = await active_service(client, container, clock, fakes)
+    tester.faults = {last_mile(composite).id}
+    await report(container, customer_ticket(product_id))
+    await settle(container)
+    tester.faults.clear()
+    fakes["sup-b"].ticket_move(TicketState.RESOLVED, note=TicketNote(
+        "n-res", "resolution=sellerNetwork; fibre spliced", "sup-b desk", "seller", clock.now()))
+    clock.advance(timedelta(seconds=61))
+    await settle(container)
+    [(_, _, move)] = [m for m in desk.moves if m[1] == "resolve"]
+    assert (move["rootCause"], move["supplierTicket"]) == ("sup-b", fakes["sup-b"].only_ticket().id)
+    async with container.uow() as uow:
+        outage = await uow.sla.outage_by_key(product_id, "ticket:TT-1")
+    assert not [e for e in outage.evidence if e.fact is Fact.ROOT_CAUSE]  # nothing further down to show

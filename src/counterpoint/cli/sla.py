@@ -33,12 +33,13 @@ def _id(value: str, short: bool) -> str:
 
 def services_table(report: MonthReport, *, short: bool = False) -> Table:
     table = Table(title=f"customer services, {report.month} (SLA)")
-    for col in ("service", "offering", "down min", "charged to (min)", "not counted (maint. / cust.)", "avail. %",
-                "target %", "met", "credit"):
+    for col in ("service", "offering", "down min", "charged to (min)", "root cause", "not counted (maint. / cust.)",
+                "avail. %", "target %", "met", "credit"):
         table.add_column(col, overflow="fold")
     for s in report.services:
         charged = ", ".join(f"{who} {_min(secs)}" for who, secs in sorted(s.by_domain.items())) or "-"
-        table.add_row(_id(s.service_id, short), s.offering_id or "-", _min(s.unavailable_seconds), charged,
+        causes = ", ".join(" -> ".join(c.provider for c in o.chain) for o in s.outages if o.root_cause) or "-"
+        table.add_row(_id(s.service_id, short), s.offering_id or "-", _min(s.unavailable_seconds), charged, causes,
                       f"{_min(s.excluded_maintenance_seconds)} / {_min(s.excluded_customer_seconds)}",
                       str(s.availability_pct), str(s.target_pct) if s.target_pct is not None else "-",
                       _yes(s.met), _money(s.credit, s.currency) + (f" ({s.credit_pct}%)" if s.credit_pct else ""))
@@ -79,6 +80,10 @@ def _outage_tree(parent: Tree, o: ResolvedOutage) -> None:
         cite("supplier knew (rule ola-repair)", o.repair_start_evidence or o.start_evidence, iso(o.repair_start))
     cite("repair end (rule repair)", o.repair_evidence, iso(o.repair_end) if o.repair_end else "open")
     cite("responsible (rule domain)", o.domain_evidence, str(o.responsible))
+    if o.root_cause:
+        for link in o.chain[1:]:
+            cite(f"root cause (rule root-cause), named by {link.said_by}", link.evidence,
+                 f"{link.provider}, its ticket {link.ticket}")
     for note in o.notes:
         parent.add(Text(f"note: {note}", style="yellow"))
 

@@ -301,7 +301,8 @@ def ticket_disagreements(h: dict[str, TicketHolding], enterprise_ticket_id: str,
 
 
 def sla_disagreements(views: dict[str, SlaView], chain: Chain) -> list[str]:
-    """A charges the outage to B and credits the enterprise; B charges it to C and C's OLA penalty applies."""
+    """A charges the outage to B and credits the enterprise, its root cause C (as B's resolution says); B charges
+    it to C and C's OLA penalty applies."""
     problems: list[str] = []
     for key, supplier, service in (("A", "B", chain.a_product), ("B", "C", chain.b_product)):
         view = views[key]
@@ -315,6 +316,12 @@ def sla_disagreements(views: dict[str, SlaView], chain: Chain) -> list[str]:
                             f"not {PROVIDER_OF[supplier]}")
         if any(o.end is None for o in mine):
             problems.append(f"{key}: the outage on {service} has not ended")
+        causes = {o.root_cause for r in view.reports for s in r.services if s.service_id == service
+                  for o in s.outages}
+        want = {PROVIDER_OF["C"]} if key == "A" else {None}  # B charges C, whose own network it was
+        if causes != want:
+            problems.append(f"{key}: the root cause of the outage on {service} is {sorted(map(str, causes))}, "
+                            f"not {sorted(map(str, want))}")
         figures = [s for r in view.reports for s in r.services if s.service_id == service]
         if not any(s.credit_eligible for s in figures):
             problems.append(f"{key}: its customer's credit on {service} is not eligible")

@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 
+from counterpoint.core.sla.model import Fact
 from counterpoint.demo.assurance import (
     FAULT_ID,
     Chain,
@@ -107,6 +108,10 @@ def _evidence(key: str, outage: Any, verbose: bool) -> str:
     who = outage.responsible.supplier or outage.responsible.domain.value
     head = (f"{key}'s evidence: outage {_short(outage.id, verbose)} on service {_short(outage.service_id, verbose)} "
             f"{when(outage.start)} - {when(outage.end)}, charged to {who}")
+    causes = [ev for ev in outage.evidence if ev.fact is Fact.ROOT_CAUSE and ev.responsible is not None]
+    for ev in causes:  # the charged supplier's resolution names where the fault was (its ticket there)
+        head += (f"; root cause {ev.responsible.supplier}, says {ev.source} "
+                 f"(ticket {_short(ev.reference, verbose)} at {ev.responsible.supplier})")
     facts = [f"  {ev.fact.value}: {ev.kind.value} {_short(ev.reference, verbose)} by {ev.source} at {when(ev.at)}"
              + (f" ({_note(ev.note, verbose)})" if ev.note else "") for ev in outage.evidence]
     return "\n".join([head, *facts])

@@ -42,7 +42,8 @@ class SellerTicketMoves:
             elif kind == RESOLVE:
                 if ticket.status is not TicketStatus.IN_PROGRESS:
                     await tickets.start_work(uow, ticket, now=now)
-                await tickets.resolve(uow, profile, ticket, text, at=now, code=ResolutionCode.SUPPLIER_NETWORK)
+                await tickets.resolve(uow, profile, ticket, text, at=now, code=ResolutionCode.SUPPLIER_NETWORK,
+                                      root_cause=move.get("rootCause"), supplier_ticket=move.get("supplierTicket"))
             elif kind == SELLER_NOTE:
                 await tickets.add_seller_note(uow, ticket, text, now=now)
             elif kind == EXPECTED_RESOLUTION:

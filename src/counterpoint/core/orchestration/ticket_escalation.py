@@ -50,6 +50,7 @@ from counterpoint.core.orchestration.ticket_model import (
     FederatedTicket,
     apply_ticket,
     judge_ticket,
+    root_cause_of,
     ticket_evidence_key,
 )
 from counterpoint.core.orchestration.ticket_supply import (
@@ -64,7 +65,7 @@ from counterpoint.core.orchestration.ticket_supply import (
 )
 from counterpoint.core.ports import UnitOfWork
 from counterpoint.core.seller.model import SellerProfile
-from counterpoint.core.shared.clock import Clock
+from counterpoint.core.shared.clock import Clock, ManualClock
 from counterpoint.core.shared.errors import CoreError, NotFound, StaleVersion
 from counterpoint.core.shared.ids import ExternalRef, new_id
 from counterpoint.core.shared.times import iso, parse_aware
@@ -170,8 +171,24 @@ async def observe_ticket(uow: UnitOfWork, profile: SellerProfile, ft: FederatedT
                 change="; ".join(changes), raw=obs.raw_state)
     for wo in obs.work_orders:
         await uow.federated_tickets.remember_ref(dataclasses.replace(wo, kind="workOrder"), ft.id, esc.id)
+    await root_cause_evidence(uow, ft, esc, now=now)
     await react(uow, profile, ft, esc, obs, now=now)
     return True
+
+
+async def root_cause_evidence(uow: UnitOfWork, ft: FederatedTicket, esc: Escalation, *, now: datetime) -> None:
+    """A supplier's resolution naming a root cause further down its chain is evidence on the outage: who it
+    names, that provider's ticket, at the supplier's resolution (its clock). The supplier stays the charged
+    domain (its OLA is with us); the report shows the chain."""
+    res = esc.resolution or {}
+    cause, ticket, at = res.get("rootCause"), res.get("supplierTicket"), parse_aware(res.get("at"))
+    if not cause or not ticket or at is None or cause == esc.provider_id:
+        return
+    ours = esc.external_ref.value if esc.external_ref else esc.our_ref
+    await _sla_evidence(uow, ManualClock(now), ft, fact=Fact.ROOT_CAUSE, at=at, source=esc.provider_id,
+                        kind=EvidenceKind.SUPPLIER_NOTICE, reference=str(ticket),
+                        responsible=Responsible(Domain.SUPPLIER, str(cause)),
+                        note=f"{esc.provider_id} ticket {ours} resolved: rootCause={cause}; supplierTicket={ticket}")
 
 
 async def react(uow: UnitOfWork, profile: SellerProfile, ft: FederatedTicket, esc: Escalation,
@@ -412,7 +429,9 @@ async def validation_done(uow: UnitOfWork, clock: Clock, ft: FederatedTicket, re
             if esc.state is TicketState.RESOLVED:
                 esc.closing = True
                 await store_command(uow, ft, esc, CLOSE_TICKET, f"round{esc.reopen_count}", {}, now)
-        ft.tell_customer(RESOLVE, now, text=f"Repaired and verified by our end-to-end test ({summary}).")
+        cause = root_cause_of(resolved[0]) if resolved else None
+        ft.tell_customer(RESOLVE, now, text=f"Repaired and verified by our end-to-end test ({summary}).",
+                         **({"rootCause": cause[0], "supplierTicket": cause[1]} if cause else {}))
         await record_outage(uow, clock, ft, resolved, now=now)
         ft.due_at = now
         return
@@ -494,7 +513,8 @@ async def record_outage(uow: UnitOfWork, clock: Clock, ft: FederatedTicket, repa
         "evidence": {
             "customerTicket": ft.ticket_id,
             "supplierTickets": [{"provider": e.provider_id, "id": e.external_ref.value if e.external_ref else None,
-                                 "ourRef": e.our_ref, "resolvedAt": iso(e.resolved_at) if e.resolved_at else None}
+                                 "ourRef": e.our_ref, "resolvedAt": iso(e.resolved_at) if e.resolved_at else None,
+                                 "resolution": e.resolution}
                                 for e in repaired],
             "tests": list(ft.validations),
         },

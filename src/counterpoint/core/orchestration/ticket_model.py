@@ -25,6 +25,7 @@ from counterpoint.core.shared.aggregate import Aggregate
 from counterpoint.core.shared.errors import TransitionNotAllowed
 from counterpoint.core.shared.ids import ExternalRef
 from counterpoint.core.shared.times import iso, parse_aware
+from counterpoint.core.trouble_ticket.model import ResolutionCode, parse_resolution_note
 
 T = TicketState
 ALLOWED: dict[TicketState, frozenset[TicketState]] = {
@@ -87,6 +88,9 @@ class Escalation:
     reopening: bool = False  # we asked to reopen; the supplier's next step back is expected
     closing: bool = False  # we asked to close (or cancel)
     reopen_count: int = 0
+    # the supplier's coded resolution note, when it wrote one: {"code", "rootCause", "supplierTicket", "at",
+    # "noteId"} (core.trouble_ticket.model.ResolutionNote; "at" on the supplier's clock)
+    resolution: dict[str, Any] | None = None
 
     @property
     def done(self) -> bool:
@@ -102,7 +106,7 @@ class Escalation:
             "expectedResolution": _iso(self.expected_resolution), "resolvedAt": _iso(self.resolved_at),
             "informationRequired": self.information_required, "notesSeen": self.notes_seen,
             "questions": self.questions, "workOrders": self.work_orders, "reopening": self.reopening,
-            "closing": self.closing, "reopenCount": self.reopen_count,
+            "closing": self.closing, "reopenCount": self.reopen_count, "resolution": self.resolution,
         }
 
     @classmethod
@@ -118,7 +122,8 @@ class Escalation:
             resolved_at=parse_aware(raw.get("resolvedAt")), information_required=raw.get("informationRequired"),
             notes_seen=list(raw.get("notesSeen") or []), questions=list(raw.get("questions") or []),
             work_orders=list(raw.get("workOrders") or []), reopening=bool(raw.get("reopening")),
-            closing=bool(raw.get("closing")), reopen_count=int(raw.get("reopenCount") or 0))
+            closing=bool(raw.get("closing")), reopen_count=int(raw.get("reopenCount") or 0),
+            resolution=raw.get("resolution"))
 
 
 @dataclass(slots=True, kw_only=True)
@@ -220,9 +225,17 @@ def apply_ticket(esc: Escalation, obs: TicketObservation) -> list[str]:
         if TICKET_RANK.get(obs.state, 0) < TICKET_RANK.get(esc.state, 0):
             esc.reopening = False  # the step back we asked for (or the supplier announced) happened
             esc.resolved_at = None
+            esc.resolution = None
         esc.state = obs.state
     if obs.state is TicketState.RESOLVED and esc.resolved_at is None:
         esc.resolved_at = obs.resolved_at or obs.as_of or obs.observed_at
+    if obs.state in (TicketState.RESOLVED, TicketState.CLOSED):
+        found = resolution_of(obs)
+        if found is not None and found != esc.resolution:
+            esc.resolution = found
+            changes.append(f"resolution {found['code']}"
+                           + (f", root cause {found['rootCause']} ({found['supplierTicket']})"
+                              if found.get("rootCause") else ""))
     if obs.expected_resolution is not None and obs.expected_resolution != esc.expected_resolution:
         esc.expected_resolution = obs.expected_resolution
         changes.append("expected resolution " + iso(obs.expected_resolution))
@@ -242,6 +255,33 @@ def apply_ticket(esc: Escalation, obs: TicketObservation) -> list[str]:
             esc.work_orders.append({"id": wo.value, "provider": wo.provider})
             changes.append(f"work order {wo.value}")
     return changes
+
+
+def resolution_of(obs: TicketObservation) -> dict[str, Any] | None:
+    """The supplier's latest coded resolution note in the observation (core.trouble_ticket's convention), as
+    Escalation.resolution; None when it wrote none."""
+    coded = [(n, r) for n in obs.notes if n.source == "seller" and (r := parse_resolution_note(n.text))]
+    if not coded:
+        return None
+    note, res = max(enumerate(coded), key=lambda t: (t[1][0].at is not None, t[1][0].at or datetime.min, t[0]))[1]
+    at = note.at or obs.resolved_at or obs.as_of or obs.observed_at
+    return {"code": res.code.value, "rootCause": res.root_cause, "supplierTicket": res.supplier_ticket,
+            "at": iso(at), "noteId": note.id}
+
+
+def root_cause_of(esc: Escalation) -> tuple[str, str] | None:
+    """Where the fault this supplier repaired was, as we pass it on (the provider, its ticket): the root cause
+    its resolution names, else the supplier itself when it repaired its own network (or did not say); None
+    when that is not known (its own supplier repaired, unnamed) or no network was at fault (the customer's
+    equipment, no fault found)."""
+    res = esc.resolution or {}
+    if res.get("code") == ResolutionCode.SUPPLIER_NETWORK.value:
+        if res.get("rootCause") and res.get("supplierTicket"):
+            return str(res["rootCause"]), str(res["supplierTicket"])
+        return None
+    if res.get("code") in (None, ResolutionCode.SELLER_NETWORK.value) and esc.external_ref is not None:
+        return esc.provider_id, esc.external_ref.value
+    return None
 
 
 def ticket_evidence_key(obs: TicketObservation) -> str | None:

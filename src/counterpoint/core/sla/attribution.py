@@ -21,6 +21,10 @@ by the names the report cites:
 - `order`: an end (or repair) that falls before the start after skew is read as the start (zero length).
 - `domain`: the DOMAIN evidence with the latest instant (after skew) names the responsible domain; ties
   broken by kind, source and reference; without any, the outage's recorded domain.
+- `root-cause`: the chain from the charged supplier to where the fault was: the charged supplier's latest
+  ROOT_CAUSE evidence (after skew) names the provider further down and its ticket, and so on from that provider
+  while evidence of its own says more. Shown with the outage; it changes no figure (each provider's OLA is with
+  its own supplier, so the charged domain stays the one we buy from).
 - `union`: a service's unavailable time is the union of its outages' intervals (down; degraded only where the
   SLA counts it), clipped to the month; an open outage runs to the report's instant (or the month's end, if
   that is first). An ended one counts whole, whenever the report is made. Time covered by several outages is
@@ -79,6 +83,8 @@ RULES: dict[str, str] = {
     "repair": "the supplier's first repair claim not contradicted by later DOWN evidence, capped by ours",
     "order": "an end before its start (after skew) is read as the start",
     "domain": "the latest DOMAIN evidence after skew; else the recorded domain",
+    "root-cause": "from the charged supplier, each provider's latest ROOT_CAUSE evidence names the next one "
+                  "down and its ticket; shown, never charged",
     "union": "unavailable time is the union of the service's outages, each moment counted once",
     "earliest": "each moment is charged to the earliest-starting active outage",
     "customer": "moments charged to the customer's equipment are not counted",
@@ -142,6 +148,21 @@ def _ev_order(e: Evidence) -> tuple[Any, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class ChainLink:
+    """One provider of an outage's root-cause chain: its ticket about the fault and the evidence naming it."""
+
+    provider: str
+    ticket: str | None
+    evidence: str | None  # the DOMAIN evidence (the charged supplier) or ROOT_CAUSE evidence naming it
+    said_by: str | None = None  # who named it (None: we charged it)
+    at: datetime | None = None  # when that was said, after skew
+
+    def to_json(self) -> dict[str, Any]:
+        return {"provider": self.provider, "ticket": self.ticket, "evidence": self.evidence,
+                "saidBy": self.said_by, "at": iso(self.at) if self.at else None}
+
+
+@dataclass(frozen=True, slots=True)
 class ResolvedOutage:
     """An outage as the rules read it, with the evidence each of its instants rests on."""
 
@@ -157,10 +178,20 @@ class ResolvedOutage:
     domain_evidence: str | None
     repair_start_evidence: str | None = None
     notes: tuple[str, ...] = ()
+    chain: tuple[ChainLink, ...] = ()  # rule `root-cause`: the charged supplier first; () when none is charged
 
     @property
     def id(self) -> str:
         return self.outage.id
+
+    @property
+    def root_cause(self) -> str | None:
+        """The provider the chain ends at, when a supplier named one further down (else None)."""
+        return self.chain[-1].provider if len(self.chain) > 1 else None
+
+    def root_cause_json(self) -> dict[str, Any]:
+        return {"outage": self.outage.id, "key": self.outage.key, "charged": str(self.responsible),
+                "rootCause": self.root_cause, "chain": [c.to_json() for c in self.chain]}
 
     def to_json(self, offsets: Mapping[str, ClockOffset] | None = None) -> dict[str, Any]:
         return {"id": self.outage.id, "key": self.outage.key, "service": self.outage.service_id,
@@ -171,6 +202,7 @@ class ResolvedOutage:
                 "because": {"start": self.start_evidence, "end": self.end_evidence,
                             "repairStart": self.repair_start_evidence, "repairEnd": self.repair_evidence,
                             "responsible": self.domain_evidence},
+                "rootCause": self.root_cause_json(),
                 "notes": list(self.notes),
                 "evidence": [e.to_json() for e in sorted(self.outage.evidence, key=_ev_order)]}
 
@@ -234,12 +266,26 @@ def resolve(outage: Outage, offsets: Mapping[str, ClockOffset] | None = None) ->
     if repair_end is not None and repair_end < repair_start:
         notes.append(f"repair end {iso(repair_end)} is before the supplier knew ({iso(repair_start)}): read as then")
         repair_end = repair_start
+    chain: list[ChainLink] = []
+    if responsible.supplier is not None:
+        named = domain_ev is not None and domain_ev.responsible == responsible
+        chain.append(ChainLink(responsible.supplier, domain_ev.reference if named and domain_ev else None,
+                               domain_ev.id if named and domain_ev else None))
+        causes = [e for e in evidence if e.fact is Fact.ROOT_CAUSE and e.responsible is not None
+                  and e.responsible.supplier is not None]
+        while True:
+            said = [e for e in causes if e.source == chain[-1].provider]
+            step = max(said, key=lambda e: (at(e), *_ev_order(e))) if said else None
+            nxt = step.responsible.supplier if step is not None and step.responsible is not None else None
+            if step is None or nxt is None or any(c.provider == nxt for c in chain):
+                break
+            chain.append(ChainLink(nxt, step.reference, step.id, step.source, at(step)))
     return ResolvedOutage(
         outage=outage, start=start, end=end, repair_end=repair_end, repair_start=repair_start,
         responsible=responsible, start_evidence=start_ev.id if start_ev else None,
         end_evidence=end_ev.id if end_ev else None, repair_evidence=repair_ev.id if repair_ev else None,
         domain_evidence=domain_ev.id if domain_ev else None, repair_start_evidence=knew_ev.id if knew_ev else None,
-        notes=tuple(notes))
+        notes=tuple(notes), chain=tuple(chain))
 
 
 def _human(d: timedelta) -> str:
@@ -313,7 +359,8 @@ class ServiceFigure:
             "targetPct": str(self.target_pct) if self.target_pct is not None else None, "met": self.met,
             "creditEligible": self.credit_eligible,
             "creditPct": str(self.credit_pct) if self.credit_pct is not None else None,
-            "credit": str(self.credit) if self.credit is not None else None, "currency": self.currency}
+            "credit": str(self.credit) if self.credit is not None else None, "currency": self.currency,
+            "rootCauses": [o.root_cause_json() for o in self.outages if o.chain]}
         if evidence:
             out["chain"] = {"rules": list(self.rules), "slices": [s.to_json() for s in self.slices],
                             "outages": [o.to_json() for o in self.outages],
@@ -381,6 +428,8 @@ def service_month(month: Month, as_of: datetime, service_id: str, outages: Seque
     credit = (mrc * credit_pct / 100).quantize(CENT, ROUND_HALF_UP) if mrc is not None and credit_pct is not None \
         else None
     used = ["skew", "start", "end", "order", "domain", "union", "earliest", "availability"]
+    if any(o.root_cause for o in mine):
+        used.append("root-cause")
     if any(s.excluded_by == "customer" for s in slices):
         used.append("customer")
     if any((s.excluded_by or "").startswith("maintenance") for s in slices):
@@ -594,8 +643,11 @@ class MonthReport:
             verdict = "no SLA" if s.met is None else "met" if s.met else "missed"
             credit = f"credit {s.credit} {s.currency}" if s.credit_eligible and s.credit is not None else (
                 f"credit {s.credit_pct}%" if s.credit_eligible else "no credit")
+            causes = [f"; outage {o.outage.key}: charged to {o.responsible}, root cause {o.root_cause} ("
+                      + " -> ".join(f"{c.provider} {c.ticket or '-'}" for c in o.chain) + ")"
+                      for o in s.outages if o.root_cause]
             lines.append(f"{s.service_id} {self.month}: {s.availability_pct}% (target {s.target_pct or '-'}%, "
-                         f"{verdict}), {credit}; charged to {charged}")
+                         f"{verdict}), {credit}; charged to {charged}{''.join(causes)}")
         for p in self.suppliers:
             penalty = f"penalty {p.penalty} {p.currency}" if p.penalty_eligible else "no penalty"
             lines.append(f"{p.supplier} {self.month}: repairs {p.repairs_met} met, {p.repairs_missed} missed; "

@@ -72,6 +72,10 @@ class Fact(StrEnum):
     DOWN = "down"  # the fault was still present at `at` (a failed test, a still-open alarm)
     DOMAIN = "domain"  # the fault lies in `responsible`'s domain, as established at `at`
     REPORTED = "reported"  # the fault was reported to `responsible` at `at` (e.g. our ticket opened at a supplier)
+    # the `source` supplier says the fault lay further down its supply chain, in `responsible`'s network, whose
+    # own ticket is `reference` (its coded resolution note, stamped at its resolution): shown as the outage's
+    # root cause, it charges nobody (the charged domain stays the `source`, by DOMAIN evidence)
+    ROOT_CAUSE = "rootCause"
 
 
 class EvidenceKind(StrEnum):

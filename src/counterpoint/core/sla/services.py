@@ -166,7 +166,7 @@ async def add_evidence(uow: UnitOfWork, clock: Clock, *, service_id: str, key: s
                        stamped_by: str | None = None, responsible: Responsible | None = None,
                        note: str | None = None) -> Outage:
     """One more item of evidence on a recorded outage (NotFound if (service, key) has none)."""
-    if fact in (Fact.DOMAIN, Fact.REPORTED) and responsible is None:
+    if fact in (Fact.DOMAIN, Fact.REPORTED, Fact.ROOT_CAUSE) and responsible is None:
         raise Invalid(f"{fact.value.upper()} evidence names a domain (whose fault, or to whom it was reported)")
     _fits(source=source, stamped_by=stamped_by, reference=reference)
     outage = await uow.sla.outage_by_key(service_id, key)

@@ -82,8 +82,40 @@ class ResolutionCode(StrEnum):
 
 # The resolution note's text starts with `resolution=<code>;` then the words for people, e.g.
 # "resolution=customerEquipment; the fault is in the customer's router ...".
+# A `supplierNetwork` resolution may go on with the root cause, before the words for people:
+# "resolution=supplierNetwork; rootCause=<provider>; supplierTicket=<id>; ...", where `rootCause` is the provider
+# in whose own network the fault was found (further down the supply chain) and `supplierTicket` that provider's
+# ticket about it. A provider in between passes on the pair its supplier gave, unchanged, so whoever reads the
+# note learns where the fault was however long the chain (see ResolutionNote).
 RESOLUTION_NOTE_PREFIX = "resolution="
 _RESOLUTION = re.compile(r"^resolution=([A-Za-z]+);")
+_ROOT_CAUSE = re.compile(r"^resolution=supplierNetwork;\s*rootCause=([^;\s]+);\s*supplierTicket=([^;\s]+);")
+
+
+@dataclass(frozen=True, slots=True)
+class ResolutionNote:
+    """What a coded resolution note says: its code and, for `supplierNetwork`, the root cause when given."""
+
+    code: ResolutionCode
+    root_cause: str | None = None  # the provider whose network held the fault
+    supplier_ticket: str | None = None  # that provider's ticket about it
+
+    def prefix(self) -> str:
+        """The note's machine-readable start (the words for people follow it)."""
+        head = f"{RESOLUTION_NOTE_PREFIX}{self.code.value};"
+        if self.code is ResolutionCode.SUPPLIER_NETWORK and self.root_cause and self.supplier_ticket:
+            head += f" rootCause={self.root_cause}; supplierTicket={self.supplier_ticket};"
+        return head
+
+
+def parse_resolution_note(text: str) -> ResolutionNote | None:
+    """The coded start of a resolution note's text (None when the note does not follow the convention)."""
+    match = _RESOLUTION.match(text)
+    if not match or match.group(1) not in ResolutionCode._value2member_map_:
+        return None
+    cause = _ROOT_CAUSE.match(text)
+    return ResolutionNote(ResolutionCode(match.group(1)), cause.group(1) if cause else None,
+                          cause.group(2) if cause else None)
 
 
 def resolution_code_of(doc: dict[str, Any]) -> ResolutionCode | None:
@@ -244,12 +276,14 @@ class TroubleTicket(Aggregate):
                 when = step.at
         return when
 
-    def resolve(self, note: str, *, at: datetime, code: ResolutionCode = ResolutionCode.SELLER_NETWORK) -> None:
+    def resolve(self, note: str, *, at: datetime, code: ResolutionCode = ResolutionCode.SELLER_NETWORK,
+                root_cause: str | None = None, supplier_ticket: str | None = None) -> None:
         """inProgress -> resolved, with the resolution date and the note saying how (R28), whose text starts
-        with the machine-readable code (RESOLUTION_NOTE_PREFIX)."""
+        with the machine-readable code (RESOLUTION_NOTE_PREFIX) and, for a supplier's repair, its root cause."""
         self.move_to(S.RESOLVED, at=at, reason="the Seller resolved the issue")
         self.doc["resolutionDate"] = iso(at)
-        self.seller_note(f"{RESOLUTION_NOTE_PREFIX}{code.value}; {note}", at=at)
+        head = ResolutionNote(code, root_cause, supplier_ticket).prefix()
+        self.seller_note(f"{head} {note}", at=at)
         self.plan = [s for s in self.plan if s.kind in ("autoClose",)]
         self.record(RESOLVED, API, at)
 

@@ -434,10 +434,12 @@ async def wait_for_visit(uow: UnitOfWork, ticket: TroubleTicket, note: str, *, n
 
 
 async def resolve(uow: UnitOfWork, profile: SellerProfile, ticket: TroubleTicket, note: str, *, at: datetime,
-                  code: ResolutionCode = ResolutionCode.SELLER_NETWORK) -> None:
-    """inProgress -> resolved with the resolution note (coded, see ResolutionCode) and the resolved event; the
-    ticket closes by itself after the profile's confirmation period unless the Buyer closes or reopens it."""
-    ticket.resolve(note, at=at, code=code)
+                  code: ResolutionCode = ResolutionCode.SELLER_NETWORK, root_cause: str | None = None,
+                  supplier_ticket: str | None = None) -> None:
+    """inProgress -> resolved with the resolution note (coded, see ResolutionCode; a supplier's repair names
+    its root cause when known) and the resolved event; the ticket closes by itself after the profile's
+    confirmation period unless the Buyer closes or reopens it."""
+    ticket.resolve(note, at=at, code=code, root_cause=root_cause, supplier_ticket=supplier_ticket)
     timeline.plan_auto_close(profile, ticket, at)
     await uow.trouble_tickets.save(ticket)
 
