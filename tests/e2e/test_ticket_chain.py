@@ -116,6 +116,9 @@ async def test_the_enterprise_ticket_is_escalated_to_c_repaired_validated_and_cl
     assert a_ft.validated_at >= b_ft.validated_at
     assert resolved["note"][-1]["text"].startswith("resolution=supplierNetwork;")
     assert "lion-city-metro" not in json.dumps(resolved) and "merlion" not in json.dumps(resolved)
+    # ...while B, resolving A's ticket (Sonata), names the root cause and C's ticket for A's SLA report
+    assert any(n["text"].startswith(f"resolution=supplierNetwork; rootCause=merlion-access; "
+                                    f"supplierTicket={c_ticket.id};") for n in b_ticket.doc["note"])
     assert a_ft.outage["responsibleDomain"] == "lion-city-metro" and b_ft.outage["responsibleDomain"] == \
         "merlion-access"
 

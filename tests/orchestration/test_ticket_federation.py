@@ -466,3 +466,22 @@ async def test_a_supplier_that_repaired_its_own_network_is_the_root_cause_we_pas
     async with container.uow() as uow:
         outage = await uow.sla.outage_by_key(product_id, "ticket:TT-1")
     assert not [e for e in outage.evidence if e.fact is Fact.ROOT_CAUSE]  # nothing further down to show
+
+
+async def test_an_end_customer_is_not_told_our_suppliers_root_cause(
+        client, container, clock, fakes, tester, desk) -> None:
+    product_id, composite = await active_service(client, container, clock, fakes)
+    tester.faults = {last_mile(composite).id}
+    await report(container, dataclasses.replace(customer_ticket(product_id), channel="cantata"))
+    await settle(container)
+    tester.faults.clear()
+    fakes["sup-b"].ticket_move(TicketState.RESOLVED, note=TicketNote(
+        "n-res", "resolution=supplierNetwork; rootCause=sup-c; supplierTicket=C-77; done", "sup-b", "seller",
+        clock.now()))
+    clock.advance(timedelta(seconds=61))
+    await settle(container)
+    [(_, _, move)] = [m for m in desk.moves if m[1] == "resolve"]
+    assert "rootCause" not in move and "sup-" not in str(desk.moves)
+    async with container.uow() as uow:  # our own report still knows
+        outage = await uow.sla.outage_by_key(product_id, "ticket:TT-1")
+    assert [str(e.responsible) for e in outage.evidence if e.fact is Fact.ROOT_CAUSE] == ["supplier:sup-c"]

@@ -429,7 +429,9 @@ async def validation_done(uow: UnitOfWork, clock: Clock, ft: FederatedTicket, re
             if esc.state is TicketState.RESOLVED:
                 esc.closing = True
                 await store_command(uow, ft, esc, CLOSE_TICKET, f"round{esc.reopen_count}", {}, now)
-        cause = root_cause_of(resolved[0]) if resolved else None
+        # a provider buying from us (Sonata) learns where the fault was, for its own OLAs; an end customer
+        # (Cantata) never sees our suppliers' names
+        cause = root_cause_of(resolved[0]) if resolved and ft.channel == "sonata" else None
         ft.tell_customer(RESOLVE, now, text=f"Repaired and verified by our end-to-end test ({summary}).",
                          **({"rootCause": cause[0], "supplierTicket": cause[1]} if cause else {}))
         await record_outage(uow, clock, ft, resolved, now=now)
