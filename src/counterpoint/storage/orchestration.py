@@ -146,27 +146,7 @@ class SqlCompositeOrders(ResourceRepository[CompositeOrder]):
     async def log_evidence(self, composite_id: str, segment_id: str, obs: Observation, *, applied: bool,
                            why: str) -> bool:
         """Append to the evidence log; False when this evidence id was already logged for the segment."""
-        row = {"composite_id": composite_id, "segment_id": segment_id, "provider_id": obs.ref.provider,
-               "source": obs.source.value, "raw_state": obs.raw_state[:64], "state": obs.state.value,
-               "observed_at": obs.observed_at, "as_of": obs.as_of,
-               "evidence_id": obs.evidence[:255] if obs.evidence else None, "applied": applied, "why": why,
-               "correlation_id": self.uow.correlation_id}
-        if obs.evidence is None:
-            await self.uow.conn.execute(insert(evidence), row)
-            return True
-        # a savepoint keeps the transaction usable when the unique (segment, evidence id) pair already exists
-        nested = await self.uow.conn.begin_nested()
-        try:
-            await self.uow.conn.execute(insert(evidence), row)
-        except IntegrityError:
-            await nested.rollback()
-            if applied:  # logged unapplied before (stale when judged), applied now: the log says so
-                await self.uow.conn.execute(update(evidence).where(
-                    evidence.c.segment_id == segment_id, evidence.c.evidence_id == row["evidence_id"]).values(
-                    source=row["source"], observed_at=row["observed_at"], applied=True, why=why))
-            return False
-        await nested.commit()
-        return True
+        return await log_evidence(self.uow, composite_id, segment_id, obs, applied=applied, why=why)
 
     async def seen(self, segment_id: str, evidence_id: str | None) -> bool:
         """Whether this evidence was already applied to the segment.
@@ -174,12 +154,7 @@ class SqlCompositeOrders(ResourceRepository[CompositeOrder]):
         Evidence logged but not applied is judged again when it comes again: a poll answer that waited too long
         to be judged (stale) says the same as the next, fresh read of that state, and must not block it.
         """
-        if evidence_id is None:
-            return False
-        row = (await self.uow.conn.execute(select(evidence.c.id).where(
-            evidence.c.segment_id == segment_id, evidence.c.evidence_id == evidence_id[:255],
-            evidence.c.applied.is_(True)))).first()
-        return row is not None
+        return await evidence_seen(self.uow, segment_id, evidence_id)
 
     async def evidence_of(self, composite_id: str) -> list[dict[str, Any]]:
         rows = (await self.uow.conn.execute(select(evidence).where(evidence.c.composite_id == composite_id)
@@ -260,3 +235,39 @@ class SqlOutboundCommands(ResourceRepository[OutboundCommand]):
     async def count_by_state(self) -> dict[str, int]:
         rows = await self.uow.conn.execute(select(self.table.c.state, func.count()).group_by(self.table.c.state))
         return {r[0]: r[1] for r in rows}
+
+
+async def log_evidence(uow: Any, composite_id: str, segment_id: str, obs: Any, *, applied: bool, why: str) -> bool:
+    """Append to the evidence log (a segment's, or a ticket escalation's: `obs` is either kind of observation);
+    False when this evidence id was already logged for it."""
+    row = {"composite_id": composite_id, "segment_id": segment_id, "provider_id": obs.ref.provider,
+           "source": obs.source.value, "raw_state": obs.raw_state[:64], "state": obs.state.value,
+           "observed_at": obs.observed_at, "as_of": obs.as_of,
+           "evidence_id": obs.evidence[:255] if obs.evidence else None, "applied": applied, "why": why,
+           "correlation_id": uow.correlation_id}
+    if obs.evidence is None:
+        await uow.conn.execute(insert(evidence), row)
+        return True
+    # a savepoint keeps the transaction usable when the unique (segment, evidence id) pair already exists
+    nested = await uow.conn.begin_nested()
+    try:
+        await uow.conn.execute(insert(evidence), row)
+    except IntegrityError:
+        await nested.rollback()
+        if applied:  # logged unapplied before (stale when judged), applied now: the log says so
+            await uow.conn.execute(update(evidence).where(
+                evidence.c.segment_id == segment_id, evidence.c.evidence_id == row["evidence_id"]).values(
+                source=row["source"], observed_at=row["observed_at"], applied=True, why=why))
+        return False
+    await nested.commit()
+    return True
+
+
+async def evidence_seen(uow: Any, segment_id: str, evidence_id: str | None) -> bool:
+    """Whether this evidence was already applied (logged with applied=True) for the segment."""
+    if evidence_id is None:
+        return False
+    row = (await uow.conn.execute(select(evidence.c.id).where(
+        evidence.c.segment_id == segment_id, evidence.c.evidence_id == evidence_id[:255],
+        evidence.c.applied.is_(True)))).first()
+    return row is not None

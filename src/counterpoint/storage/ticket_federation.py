@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, String, insert, select, update
+from sqlalchemy import Column, String, insert, select
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.exc import IntegrityError
 
 from counterpoint.core.orchestration.ticket_model import Escalation, FederatedTicket
 from counterpoint.core.orchestration.ticket_supply import TICKET_TERMINAL, TicketObservation, TicketState
 from counterpoint.core.shared.ids import ExternalRef
 from counterpoint.core.shared.times import iso, parse_aware
-from counterpoint.storage.orchestration import evidence, supplier_ref
+from counterpoint.storage.orchestration import evidence, evidence_seen, log_evidence, supplier_ref
 from counterpoint.storage.repository import ResourceRepository
 from counterpoint.storage.schema import UtcDateTime, resource_table
 
@@ -90,34 +89,10 @@ class SqlFederatedTickets(ResourceRepository[FederatedTicket]):
     # --- evidence and references: the orchestrator's shared tables ------------------------------------------
     async def log_evidence(self, ticket_id: str, escalation_id: str, obs: TicketObservation, *, applied: bool,
                            why: str) -> bool:
-        row = {"composite_id": ticket_id, "segment_id": escalation_id, "provider_id": obs.ref.provider,
-               "source": obs.source.value, "raw_state": obs.raw_state[:64], "state": obs.state.value,
-               "observed_at": obs.observed_at, "as_of": obs.as_of,
-               "evidence_id": obs.evidence[:255] if obs.evidence else None, "applied": applied, "why": why,
-               "correlation_id": self.uow.correlation_id}
-        if obs.evidence is None:
-            await self.uow.conn.execute(insert(evidence), row)
-            return True
-        nested = await self.uow.conn.begin_nested()
-        try:
-            await self.uow.conn.execute(insert(evidence), row)
-        except IntegrityError:
-            await nested.rollback()
-            if applied:
-                await self.uow.conn.execute(update(evidence).where(
-                    evidence.c.segment_id == escalation_id, evidence.c.evidence_id == row["evidence_id"]).values(
-                    source=row["source"], observed_at=row["observed_at"], applied=True, why=why))
-            return False
-        await nested.commit()
-        return True
+        return await log_evidence(self.uow, ticket_id, escalation_id, obs, applied=applied, why=why)
 
     async def seen(self, escalation_id: str, evidence_id: str | None) -> bool:
-        if evidence_id is None:
-            return False
-        row = (await self.uow.conn.execute(select(evidence.c.id).where(
-            evidence.c.segment_id == escalation_id, evidence.c.evidence_id == evidence_id[:255],
-            evidence.c.applied.is_(True)))).first()
-        return row is not None
+        return await evidence_seen(self.uow, escalation_id, evidence_id)
 
     async def evidence_of(self, ticket_id: str) -> list[dict[str, Any]]:
         rows = (await self.uow.conn.execute(select(evidence).where(evidence.c.composite_id == ticket_id)
